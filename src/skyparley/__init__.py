@@ -1,0 +1,15 @@
+"""skyparley: the deconfliction service with receipts.
+
+The pure layers are importable from here; the CLI lives in :mod:`skyparley.cli`.
+"""
+
+from skyparley.errors import InputError, SkyparleyError, TrackFileError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InputError",
+    "SkyparleyError",
+    "TrackFileError",
+    "__version__",
+]

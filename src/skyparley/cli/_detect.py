@@ -1,0 +1,159 @@
+"""``skyparley detect``: conflicts at every time step of recorded tracks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import IO
+
+from tqdm import tqdm
+
+from skyparley.adapters.conflict_sinks import open_sink
+from skyparley.adapters.tracks import read_many
+from skyparley.domain.encounters import EncounterLog
+from skyparley.domain.separation import SeparationMinima, iter_conflicts
+from skyparley.domain.times import format_time, parse_time
+from skyparley.domain.traffic import step_times
+from skyparley.errors import InputError
+
+__all__ = ["detect_files", "run"]
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handle ``skyparley detect``."""
+    return detect_files(
+        args.files,
+        minima=SeparationMinima(
+            hsep_nm=args.hsep_nm,
+            vsep_ft=args.vsep_ft,
+            alt_tolerance_ft=args.alt_tolerance_ft,
+            lookahead_s=args.lookahead_s,
+        ),
+        start=args.start,
+        end=args.end,
+        step_s=args.step_s,
+        stale_s=args.stale_s,
+        cross_party_only=args.cross_party_only,
+        fmt=args.format,
+        out=args.out,
+        skip_bad=args.skip_bad,
+        workers=args.workers,
+    )
+
+
+def detect_files(
+    files: list[str],
+    *,
+    minima: SeparationMinima,
+    start: str | None,
+    end: str | None,
+    step_s: float,
+    stale_s: float,
+    cross_party_only: bool,
+    fmt: str,
+    out: str | None,
+    skip_bad: bool,
+    workers: int | None,
+    stdout: IO[str] | None = None,
+) -> int:
+    """Read track files, detect at every step and write the conflicts; returns the exit code."""
+    stdout = stdout or sys.stdout
+    start_s = parse_time(start, field="--start") if start is not None else None
+    end_s = parse_time(end, field="--end") if end is not None else None
+    if fmt == "parquet" and out is None:
+        raise InputError(field="--out", reason="parquet output needs a file: give --out PATH")
+
+    table, reports = read_many(files, skip_bad=skip_bad)
+    for r in reports:
+        notes = []
+        if r.bad:
+            kinds = ", ".join(f"{count} {reason}" for reason, count in sorted(r.bad.items()))
+            notes.append(f"skipped {sum(r.bad.values())} bad rows ({kinds})")
+        if r.incomplete:
+            notes.append(f"dropped {r.incomplete} rows without position or velocity")
+        if r.on_ground:
+            notes.append(f"dropped {r.on_ground} rows on the ground")
+        if notes:
+            _say(f"{r.path}: {r.format} format, {r.rows} rows: " + "; ".join(notes))
+            if r.first_bad:
+                _say(f"  first bad row: {r.first_bad}")
+    if len(table) == 0:
+        raise InputError(field="FILE", reason="no usable track rows in " + ", ".join(files))
+    if cross_party_only and table.party is None:
+        raise InputError(field="--cross-party-only", reason="the tracks have no party column")
+
+    first = table.start_s if start_s is None else start_s
+    last = table.end_s if end_s is None else end_s
+    if last < first:
+        raise InputError(
+            field="--end", reason=f"{format_time(last)} is before the start {format_time(first)}"
+        )
+    times = step_times(first, last, step_s)
+
+    log = EncounterLog()
+    aircraft: set[str] = set()
+    bar = tqdm(
+        total=len(times),
+        unit="step",
+        file=sys.stderr,
+        delay=1.0,
+        disable=not sys.stderr.isatty(),
+        desc="detect",
+    )
+    try:
+        with open_sink(fmt, out, stdout) as sink:
+            for states, conflicts in iter_conflicts(
+                table,
+                times,
+                minima,
+                stale_s=stale_s,
+                cross_party_only=cross_party_only,
+                workers=workers,
+            ):
+                sink.write(conflicts)
+                log.add(conflicts)
+                if len(aircraft) < len(states):
+                    aircraft.update(str(x) for x in states.id)
+                bar.update()
+            if fmt == "table":
+                _encounters(log, stdout if out is None else None)
+    finally:
+        bar.close()
+
+    found = log.encounters()
+    los = sum(1 for e in found if e.los)
+    where = f" -> {out}" if out else ""
+    _say(
+        f"detect: {len(times)} steps {format_time(first)} .. {format_time(last)}, "
+        f"{table.aircraft} aircraft, {len(found)} pairs in conflict ({los} with loss of "
+        f"separation), {log.rows} rows{where}"
+    )
+    return 0
+
+
+def _encounters(log: EncounterLog, stream: IO[str] | None) -> None:
+    """A per-pair summary after the table, on the table's stream."""
+    if stream is None:
+        return
+    found = log.encounters()
+    if not found:
+        return
+    stream.write("\nencounters\n")
+    stream.write(
+        f"{'a':10}  {'b':10}  {'first conflict':24}  {'loss of separation':45}  "
+        f"{'closest':>8}  {'vdist':>7}\n"
+    )
+    for e in found:
+        los = (
+            f"{format_time(e.los_first_s)} .. {format_time(e.los_last_s or e.los_first_s)[11:]}"
+            if e.los_first_s is not None
+            else "-"
+        )
+        stream.write(
+            f"{e.a:10}  {e.b:10}  {format_time(e.first_s):24}  {los:45}  "
+            f"{e.min_hdist_nm:6.2f}NM  {e.vdist_at_min_ft:5.0f}ft\n"
+        )

@@ -1,0 +1,62 @@
+"""UTC times: RFC 3339 text at the edges, epoch seconds inside."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from skyparley.errors import InputError
+
+__all__ = ["format_time", "parse_time"]
+
+
+def parse_time(value: str | float, *, field: str) -> float:
+    """Epoch seconds from a number or an RFC 3339 / ISO 8601 time (UTC if no offset).
+
+    Examples
+    --------
+    >>> parse_time("2015-10-10T09:00:00Z", field="start")
+    1444467600.0
+    >>> parse_time("1444467600.5", field="start")
+    1444467600.5
+    >>> parse_time("yesterday", field="start")
+    Traceback (most recent call last):
+    ...
+    skyparley.errors.InputError: start: 'yesterday' is not epoch seconds or an RFC 3339 time
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        t = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            t = float(text)
+        except ValueError:
+            try:
+                dt = datetime.fromisoformat(text.replace("z", "Z"))
+            except ValueError:
+                raise InputError(
+                    field=field, reason=f"{text!r} is not epoch seconds or an RFC 3339 time"
+                ) from None
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=UTC)
+            t = dt.timestamp()
+    if not math.isfinite(t):
+        raise InputError(field=field, reason=f"{value!r} is not a finite time")
+    return t
+
+
+def format_time(t_s: float) -> str:
+    """RFC 3339 UTC text with ``Z``, to the millisecond when needed.
+
+    Examples
+    --------
+    >>> format_time(1444467600.0)
+    '2015-10-10T09:00:00Z'
+    >>> format_time(1444467600.25)
+    '2015-10-10T09:00:00.250Z'
+    """
+    dt = datetime.fromtimestamp(t_s, tz=UTC)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if dt.microsecond:
+        text += f".{dt.microsecond // 1000:03d}"
+    return text + "Z"
