@@ -43,6 +43,7 @@ class RefResult:
     vdist_ft: float
     vdist_cpa_ft: float
     los: bool
+    vrel_kt: float = 0.0
 
 
 def _dot(a: Vec, b: Vec) -> float:
@@ -143,6 +144,7 @@ def pair(a: Ac, b: Ac, *, hsep_nm: float, vsep_ft: float, lookahead_s: float) ->
         vdist_ft=abs(dz) / FT,
         vdist_cpa_ft=abs(dz + dw * tcpa) / FT,
         los=los,
+        vrel_kt=math.sqrt(a2) / KT,
     )
 
 
