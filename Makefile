@@ -3,19 +3,32 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN    := $(VENV)/.installed-run
+DEV    := $(VENV)/.installed-dev
 SRC    := src tests bench tools
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 
 .PHONY: venv test lint demo bench clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The product alone: what `make demo` needs.
+$(RUN): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
 	@touch $@
 
-venv: $(STAMP)
+# Tests, linters and the benchmark peers. BlueSky 1.1.1 is installed without its own
+# dependencies (GUI, networking, navigation data): detection needs only scipy and matplotlib,
+# which the `peers` extra brings.
+$(DEV): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev,peers]'
+	$(PIP) --no-deps bluesky-simulator==1.1.1
+	@touch $(RUN) $@
 
-lint: $(STAMP)
+venv: $(DEV)
+
+lint: $(DEV)
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
 	$(BIN)/mypy
@@ -25,10 +38,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-demo: $(STAMP)
+demo: $(RUN)
 	$(BIN)/skyparley demo
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/detect.py
 
 clean:

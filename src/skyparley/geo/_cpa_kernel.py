@@ -243,6 +243,7 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
     z1 = np.empty(kmax)
     a0 = np.empty(kmax)
     a1 = np.empty(kmax)
+    cl = np.empty((kmax, 4), dtype=np.int64)  # lowest cell of each gathered box
     bid = np.empty(kmax, dtype=np.int64)
     cc = np.empty(4, dtype=np.int64)
     for r in range(r0, r1):
@@ -270,6 +271,8 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
                 z1[t] = z1[t - 1]
                 a0[t] = a0[t - 1]
                 a1[t] = a1[t - 1]
+                for d in range(4):
+                    cl[t, d] = cl[t - 1, d]
                 t -= 1
             bid[t] = a
             x0[t] = xa
@@ -280,12 +283,27 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
             z1[t] = hi[a, sl, 2]
             a0[t] = lo[a, sl, 3]
             a1[t] = hi[a, sl, 3]
+            for d in range(4):
+                cl[t, d] = ilo[a, sl, d]
+        # A pair is tested once: in the cell holding the low corner of its boxes'
+        # intersection. Floor is monotonic, so that cell is the maximum of the boxes' lowest
+        # cells. Sorted by x0, the later box's lowest x cell is that maximum: it must be
+        # this cell's, so boxes that started in an earlier x cell only ever come first.
+        h0 = 0
+        while h0 < kk and cl[h0, 0] != cc[0]:
+            h0 += 1
         for q in range(kk):
             xq = x1[q]
-            for t in range(q + 1, kk):
+            for t in range(max(q + 1, h0), kk):
                 if x0[t] >= xq:
                     break  # sorted by x0: no later box overlaps q on this axis
-                # The boxes must overlap on every axis ...
+                if (
+                    max(cl[q, 1], cl[t, 1]) != cc[1]
+                    or max(cl[q, 3], cl[t, 3]) != cc[3]
+                    or max(cl[q, 2], cl[t, 2]) != cc[2]
+                ):
+                    continue  # not this pair's home cell (or no overlap at all)
+                # The boxes must overlap on every axis.
                 if (
                     y0[q] >= y1[t]
                     or y0[t] >= y1[q]
@@ -297,18 +315,9 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
                     continue
                 a = bid[q]
                 b = bid[t]
-                # ... and a pair is tested once: in the cell holding the low corner of the
-                # boxes' intersection (floor is monotonic, so compare the boxes' low cells) ...
-                if (
-                    max(ilo[a, sl, 0], ilo[b, sl, 0]) != cc[0]
-                    or max(ilo[a, sl, 1], ilo[b, sl, 1]) != cc[1]
-                    or max(ilo[a, sl, 2], ilo[b, sl, 2]) != cc[2]
-                    or max(ilo[a, sl, 3], ilo[b, sl, 3]) != cc[3]
-                ):
-                    continue
                 if cross_group_only and group[a] == group[b]:
                     continue
-                # ... of the first time slice in which their boxes overlap.
+                # Tested in the first time slice in which their boxes overlap.
                 first = True
                 for k in range(sl):
                     if _overlap(lo, hi, a, b, k):
