@@ -126,12 +126,13 @@ def _grow(arr, n):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def build_grid(lo, hi, cell):  # type: ignore[no-untyped-def]
-    """Hash every box into the grid cells it touches.
+    """Hash every box into the grid cells it touches, bucketed by a counting sort.
 
     ``lo`` and ``hi`` are (N, S, 4): per aircraft, one box per time slice of the lookahead.
-    Returns the owners of the entries sorted by cell key, the sorted keys, the runs of equal
-    keys as (start, end) rows (only cells that hold two boxes or more), and each box's lowest
-    cell index per axis, (N, S, 4).
+    Entries are grouped into hash buckets (a counting sort, linear in the number of entries);
+    a bucket may hold entries of several cells, told apart by their key. Returns the owner,
+    slice and key of every entry in bucket order, the buckets holding two entries or more as
+    (start, end) rows, and each box's lowest cell index per axis, (N, S, 4).
     """
     n = lo.shape[0]
     ns = lo.shape[1]
@@ -146,8 +147,16 @@ def build_grid(lo, hi, cell):  # type: ignore[no-untyped-def]
                 ihi[a, k, d] = math.floor(hi[a, k, d] / cell[d])
                 cnt *= ihi[a, k, d] - ilo[a, k, d] + 1
             total += cnt
+    bits = 1
+    while (1 << bits) < 2 * total:
+        bits += 1
+    nb = 1 << bits
+    shift = np.uint64(64 - bits)
+    mult = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
     keys = np.empty(total, dtype=np.int64)
     owner = np.empty(total, dtype=np.int64)
+    bucket = np.empty(total, dtype=np.int64)
+    start = np.zeros(nb + 1, dtype=np.int64)
     e = 0
     for a in range(n):
         for k in range(ns):
@@ -155,39 +164,40 @@ def build_grid(lo, hi, cell):  # type: ignore[no-untyped-def]
                 for iy in range(ilo[a, k, 1], ihi[a, k, 1] + 1):
                     for iz in range(ilo[a, k, 2], ihi[a, k, 2] + 1):
                         for ia in range(ilo[a, k, 3], ihi[a, k, 3] + 1):
-                            keys[e] = (
+                            key = (
                                 (k << _SLICE_SHIFT)
                                 | ((ix + _OFF) << 45)
                                 | ((iy + _OFF) << 30)
                                 | ((iz + _OFF) << 15)
                                 | (ia + _OFF)
                             )
+                            hb = np.int64((np.uint64(key) * mult) >> shift)
+                            keys[e] = key
                             owner[e] = a
+                            bucket[e] = hb
+                            start[hb + 1] += 1
                             e += 1
-    order = np.argsort(keys)
-    skeys = keys[order]
-    sowner = owner[order]
-    g = 0
-    s = 0
-    while s < total:
-        e = s + 1
-        while e < total and skeys[e] == skeys[s]:
-            e += 1
-        if e - s > 1:
-            g += 1
-        s = e
-    runs = np.empty((g, 2), dtype=np.int64)
-    s = 0
+    nruns = 0
+    for h in range(nb):
+        if start[h + 1] > 1:
+            nruns += 1
+        start[h + 1] += start[h]
+    pos = start[:nb].copy()
+    sowner = np.empty(total, dtype=np.int64)
+    skeys = np.empty(total, dtype=np.int64)
+    for e in range(total):
+        hb = bucket[e]
+        t = pos[hb]
+        sowner[t] = owner[e]
+        skeys[t] = keys[e]
+        pos[hb] = t + 1
+    runs = np.empty((nruns, 2), dtype=np.int64)
     r = 0
-    while s < total and r < g:
-        e = s + 1
-        while e < total and skeys[e] == skeys[s]:
-            e += 1
-        if e - s > 1:
-            runs[r, 0] = s
-            runs[r, 1] = e
+    for h in range(nb):
+        if start[h + 1] - start[h] > 1:
+            runs[r, 0] = start[h]
+            runs[r, 1] = start[h + 1]
             r += 1
-        s = e
     return sowner, skeys, runs, ilo
 
 
@@ -220,11 +230,12 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
     vsep_m,
     lookahead_s,
 ):
-    """Conflicting pairs (i < j) found in the cell runs ``runs[r0:r1]``.
+    """Conflicting pairs (i < j) found in the buckets ``runs[r0:r1]``.
 
     Returns (i, j, values, los) with ``values`` of shape (7, M): tin, tout, tcpa, dcpa, hdist,
-    vdist, vdist_cpa. Inside a cell the boxes are swept along the first axis (sort and prune),
-    so only pairs whose boxes overlap on that axis are looked at.
+    vdist, vdist_cpa. A bucket's entries are sorted by cell key, then by the low x of their
+    box; inside a cell the boxes are swept along x (sort and prune), so only pairs whose
+    boxes overlap on that axis are looked at.
     """
     cap = 1024
     oi = np.empty(cap, dtype=np.int64)
@@ -235,6 +246,7 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
     kmax = 1
     for r in range(r0, r1):
         kmax = max(kmax, runs[r, 1] - runs[r, 0])
+    ek = np.empty(kmax, dtype=np.int64)
     x0 = np.empty(kmax)
     x1 = np.empty(kmax)
     y0 = np.empty(kmax)
@@ -244,24 +256,23 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
     a0 = np.empty(kmax)
     a1 = np.empty(kmax)
     cl = np.empty((kmax, 4), dtype=np.int64)  # lowest cell of each gathered box
+    cl1 = np.empty(kmax, dtype=np.int64)
+    cl2 = np.empty(kmax, dtype=np.int64)
+    cl3 = np.empty(kmax, dtype=np.int64)
+    cand = np.empty(kmax, dtype=np.int64)
     bid = np.empty(kmax, dtype=np.int64)
-    cc = np.empty(4, dtype=np.int64)
     for r in range(r0, r1):
         s = runs[r, 0]
-        e = runs[r, 1]
-        key = skeys[s]
-        sl = key >> _SLICE_SHIFT
-        cc[0] = ((key >> 45) & _MASK) - _OFF
-        cc[1] = ((key >> 30) & _MASK) - _OFF
-        cc[2] = ((key >> 15) & _MASK) - _OFF
-        cc[3] = (key & _MASK) - _OFF
-        kk = e - s
-        # Gather the cell's boxes, insertion-sorted by their low x (cells are small).
+        kk = runs[r, 1] - s
+        # Gather the bucket's boxes, insertion-sorted by (cell key, low x): buckets are small.
         for q in range(kk):
             a = sowner[s + q]
+            key = skeys[s + q]
+            sl = key >> _SLICE_SHIFT
             xa = lo[a, sl, 0]
             t = q
-            while t > 0 and x0[t - 1] > xa:
+            while t > 0 and (ek[t - 1] > key or (ek[t - 1] == key and x0[t - 1] > xa)):
+                ek[t] = ek[t - 1]
                 bid[t] = bid[t - 1]
                 x0[t] = x0[t - 1]
                 x1[t] = x1[t - 1]
@@ -274,6 +285,7 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
                 for d in range(4):
                     cl[t, d] = cl[t - 1, d]
                 t -= 1
+            ek[t] = key
             bid[t] = a
             x0[t] = xa
             x1[t] = hi[a, sl, 0]
@@ -285,75 +297,114 @@ def pairs_in_cells(  # type: ignore[no-untyped-def]
             a1[t] = hi[a, sl, 3]
             for d in range(4):
                 cl[t, d] = ilo[a, sl, d]
-        # A pair is tested once: in the cell holding the low corner of its boxes'
-        # intersection. Floor is monotonic, so that cell is the maximum of the boxes' lowest
-        # cells. Sorted by x0, the later box's lowest x cell is that maximum: it must be
-        # this cell's, so boxes that started in an earlier x cell only ever come first.
-        h0 = 0
-        while h0 < kk and cl[h0, 0] != cc[0]:
-            h0 += 1
         for q in range(kk):
-            xq = x1[q]
-            for t in range(max(q + 1, h0), kk):
-                if x0[t] >= xq:
-                    break  # sorted by x0: no later box overlaps q on this axis
-                if (
-                    max(cl[q, 1], cl[t, 1]) != cc[1]
-                    or max(cl[q, 3], cl[t, 3]) != cc[3]
-                    or max(cl[q, 2], cl[t, 2]) != cc[2]
-                ):
-                    continue  # not this pair's home cell (or no overlap at all)
-                # The boxes must overlap on every axis.
-                if (
-                    y0[q] >= y1[t]
-                    or y0[t] >= y1[q]
-                    or a0[q] >= a1[t]
-                    or a0[t] >= a1[q]
-                    or z0[q] >= z1[t]
-                    or z0[t] >= z1[q]
-                ):
-                    continue
-                a = bid[q]
-                b = bid[t]
-                if cross_group_only and group[a] == group[b]:
-                    continue
-                # Tested in the first time slice in which their boxes overlap.
-                first = True
-                for k in range(sl):
-                    if _overlap(lo, hi, a, b, k):
-                        first = False
-                        break
-                if not first:
-                    continue
-                i = min(a, b)
-                j = max(a, b)
-                # Cheap reject: never vertically within vsep during [0, lookahead].
-                v_in, v_out = vertical_window(z, w, i, j, vsep_m)
-                if v_out <= 0.0 or v_in >= lookahead_s:
-                    continue
-                conflict, tin, tout, tcpa, dcpa, hd, vd, vdc, los = cpa_pair(
-                    p, v, u, z, w, i, j, hsep_m, vsep_m, lookahead_s
-                )
-                if not conflict:
-                    continue
-                if m == oi.shape[0]:
-                    oi = _grow(oi, m + 1)
-                    oj = _grow(oj, m + 1)
-                    ol = _grow(ol, m + 1)
-                    grown = np.empty((7, oi.shape[0]))
-                    grown[:, :m] = of[:, :m]
-                    of = grown
-                oi[m] = i
-                oj[m] = j
-                of[0, m] = tin
-                of[1, m] = tout
-                of[2, m] = tcpa
-                of[3, m] = dcpa
-                of[4, m] = hd
-                of[5, m] = vd
-                of[6, m] = vdc
-                ol[m] = los
-                m += 1
+            cl1[q] = cl[q, 1]
+            cl2[q] = cl[q, 2]
+            cl3[q] = cl[q, 3]
+        g0 = 0
+        while g0 < kk:
+            # One cell: the run of equal keys [g0, g1).
+            key = ek[g0]
+            g1 = g0 + 1
+            while g1 < kk and ek[g1] == key:
+                g1 += 1
+            if g1 - g0 < 2:
+                g0 = g1
+                continue
+            sl = key >> _SLICE_SHIFT
+            c0 = ((key >> 45) & _MASK) - _OFF
+            c1 = ((key >> 30) & _MASK) - _OFF
+            c2 = ((key >> 15) & _MASK) - _OFF
+            c3 = (key & _MASK) - _OFF
+            # A pair is tested once: in the cell holding the low corner of its boxes'
+            # intersection. Floor is monotonic, so that cell is the maximum of the boxes'
+            # lowest cells. Sorted by x0, the later box's lowest x cell is that maximum: it
+            # must be this cell's, so boxes that started in an earlier x cell only come first.
+            h0 = g0
+            while h0 < g1 and cl[h0, 0] != c0:
+                h0 += 1
+            for q in range(g0, g1):
+                xq = x1[q]
+                lo_t = max(q + 1, h0)
+                # End of the x overlap: x0 is sorted, so a binary search finds it.
+                hi_t = g1
+                lt = lo_t
+                while lt < hi_t:
+                    mid = (lt + hi_t) >> 1
+                    if x0[mid] < xq:
+                        lt = mid + 1
+                    else:
+                        hi_t = mid
+                hi_t = lt
+                # Branch-free filter: home cell and box overlap, compacted into cand.
+                nc = 0
+                cq1 = cl1[q]
+                cq2 = cl2[q]
+                cq3 = cl3[q]
+                yq0 = y0[q]
+                yq1 = y1[q]
+                zq0 = z0[q]
+                zq1 = z1[q]
+                aq0 = a0[q]
+                aq1 = a1[q]
+                for t in range(lo_t, hi_t):
+                    ok = (
+                        (max(cq1, cl1[t]) == c1)
+                        & (max(cq3, cl3[t]) == c3)
+                        & (max(cq2, cl2[t]) == c2)
+                        & (yq0 < y1[t])
+                        & (y0[t] < yq1)
+                        & (aq0 < a1[t])
+                        & (a0[t] < aq1)
+                        & (zq0 < z1[t])
+                        & (z0[t] < zq1)
+                    )
+                    cand[nc] = t
+                    nc += ok
+                for ci in range(nc):
+                    t = cand[ci]
+                    a = bid[q]
+                    b = bid[t]
+                    if cross_group_only and group[a] == group[b]:
+                        continue
+                    # Tested in the first time slice in which their boxes overlap.
+                    first = True
+                    for k in range(sl):
+                        if _overlap(lo, hi, a, b, k):
+                            first = False
+                            break
+                    if not first:
+                        continue
+                    i = min(a, b)
+                    j = max(a, b)
+                    # Cheap reject: never vertically within vsep during [0, lookahead].
+                    v_in, v_out = vertical_window(z, w, i, j, vsep_m)
+                    if v_out <= 0.0 or v_in >= lookahead_s:
+                        continue
+                    conflict, tin, tout, tcpa, dcpa, hd, vd, vdc, los = cpa_pair(
+                        p, v, u, z, w, i, j, hsep_m, vsep_m, lookahead_s
+                    )
+                    if not conflict:
+                        continue
+                    if m == oi.shape[0]:
+                        oi = _grow(oi, m + 1)
+                        oj = _grow(oj, m + 1)
+                        ol = _grow(ol, m + 1)
+                        grown = np.empty((7, oi.shape[0]))
+                        grown[:, :m] = of[:, :m]
+                        of = grown
+                    oi[m] = i
+                    oj[m] = j
+                    of[0, m] = tin
+                    of[1, m] = tout
+                    of[2, m] = tcpa
+                    of[3, m] = dcpa
+                    of[4, m] = hd
+                    of[5, m] = vd
+                    of[6, m] = vdc
+                    ol[m] = los
+                    m += 1
+            g0 = g1
     return oi[:m], oj[:m], of[:, :m], ol[:m]
 
 

@@ -191,6 +191,24 @@ def _scene_frame(k: Kinematics) -> Array:
     return np.stack([xax, yax, zax])
 
 
+def _slices(p0: Array, path_m: float, half_h: float) -> int:
+    """How many time slices to cut the lookahead into.
+
+    Slices shrink the boxes (fewer pairs to test) but multiply the grid entries. They pay
+    off only in crowded scenes: when a whole-lookahead box would overlap hundreds of others.
+    """
+    n = p0.shape[0]
+    box_m = path_m + 2.0 * half_h
+    extent = np.ptp(p0[:, :2], axis=0) + box_m
+    crowding = n * box_m * box_m / float(extent[0] * extent[1])
+    if crowding < _CROWDED:
+        return 1
+    return int(np.clip(round(path_m / (3.0 * half_h)), 1, _cpa_kernel.MAX_SLICES))
+
+
+_CROWDED = 400.0  # boxes overlapping a box's area beyond which slicing pays off (bench/)
+
+
 def _boxes(
     k: Kinematics, hsep_m: float, vsep_m: float, lookahead_s: float
 ) -> tuple[Array, Array, Array]:
@@ -208,7 +226,7 @@ def _boxes(
     half_h = 0.5 * (hsep_m + _pad_m(k, hsep_m, lookahead_s))
     half_v = 0.5 * vsep_m
     path_m = float(np.median(np.linalg.norm(k.vel_ms, axis=1))) * lookahead_s
-    slices = int(np.clip(round(path_m / (3.0 * half_h)), 1, _cpa_kernel.MAX_SLICES))
+    slices = _slices(p0, path_m, half_h)
     t = np.linspace(0.0, lookahead_s, slices + 1)
     n = len(k)
     lo = np.empty((n, slices, 4))
@@ -234,6 +252,14 @@ def _boxes(
     span = np.max(np.abs(np.concatenate([lo.reshape(-1, 4), hi.reshape(-1, 4)])), axis=0)
     cell = np.maximum(cell, span / _cpa_kernel.MAX_INDEX)
     return lo, hi, cell
+
+
+def _cores() -> int:
+    """Cores this process may run on (CPU affinity and container limits respected)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def detect_conflict_pairs(
@@ -277,7 +303,7 @@ def detect_conflict_pairs(
     lo, hi, cell = _boxes(k, hsep_m, vsep_m, lookahead_s)
     sowner, skeys, runs, ilo = _cpa_kernel.build_grid(lo, hi, cell)
     if workers is None:
-        workers = (os.cpu_count() or 1) if n >= 2000 else 1
+        workers = _cores() if n >= 2000 else 1
     workers = max(1, min(int(workers), 64))
 
     def work(r0: int, r1: int) -> tuple[IntArray, IntArray, Array, BoolArray]:
