@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -86,6 +87,16 @@ def test_kernel_finds_the_same_pairs_and_numbers_as_the_reference(scene: list[Ac
         assert all(math.isfinite(v) for v in o.values())
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenes())
+def test_time_sliced_pruning_finds_the_reference_pairs(scene: list[Ac]) -> None:
+    # Crowded scenes cut the lookahead into time slices; force that path on small scenes.
+    with mock.patch.object(cpa, "_CROWDED", 0.0):
+        ours = detect(scene)
+    ref = reference.all_conflicts(scene, hsep_nm=HSEP_NM, vsep_ft=VSEP_FT, lookahead_s=LOOKAHEAD_S)
+    assert set(ours) == set(ref)
+
+
 @settings(max_examples=60, deadline=None)
 @given(scenes(), st.randoms(use_true_random=False))
 def test_the_order_of_the_aircraft_does_not_matter(scene: list[Ac], rnd: object) -> None:
@@ -117,7 +128,12 @@ def test_pair_geometry_is_symmetric(scene: list[Ac]) -> None:
         np.testing.assert_allclose(f, b, rtol=1e-9, atol=1e-7)
 
 
-def test_grid_pruning_loses_no_pair_of_a_dense_scene() -> None:
+@pytest.mark.parametrize("sliced", [False, True], ids=["whole-lookahead boxes", "time slices"])
+def test_grid_pruning_loses_no_pair_of_a_dense_scene(
+    sliced: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Slicing is chosen by crowding; force either way so both paths are checked.
+    monkeypatch.setattr(cpa, "_CROWDED", 0.0 if sliced else float("inf"))
     rng = np.random.default_rng(7)
     n = 2500
     lat, lon = destination(
