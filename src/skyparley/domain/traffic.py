@@ -68,6 +68,22 @@ def _as_str(x: npt.ArrayLike) -> StrArray:
     return np.array([str(v) for v in arr.ravel()], dtype=object).reshape(arr.shape)
 
 
+def _normalise_columns(obj: Any) -> int:
+    """Convert a frozen column set's fields to their array types and validate them."""
+    object.__setattr__(obj, "id", _as_str(obj.id))
+    if obj.party is not None:
+        object.__setattr__(obj, "party", _as_str(obj.party))
+    for name in _FLOAT_FIELDS:
+        object.__setattr__(obj, name, _as_float(getattr(obj, name)))
+    if obj.id.ndim != 1:
+        raise InputError(field="id", reason="must be one-dimensional")
+    n = int(obj.id.shape[0])
+    if obj.party is not None and obj.party.shape != (n,):
+        raise InputError(field="party", reason=f"has {obj.party.shape[0]} values, expected {n}")
+    _check_columns(obj, n)
+    return n
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class AircraftStates:
     """The state of N aircraft, one row each, in aviation units.
@@ -88,19 +104,7 @@ class AircraftStates:
     vs_fpm: FloatArray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "id", _as_str(self.id))
-        if self.party is not None:
-            object.__setattr__(self, "party", _as_str(self.party))
-        for name in _FLOAT_FIELDS:
-            object.__setattr__(self, name, _as_float(getattr(self, name)))
-        n = self.id.shape[0]
-        if self.id.ndim != 1:
-            raise InputError(field="id", reason="must be one-dimensional")
-        if self.party is not None and self.party.shape != (n,):
-            raise InputError(
-                field="party", reason=f"has {self.party.shape[0]} values, expected {n}"
-            )
-        _check_columns(self, n)
+        _normalise_columns(self)
         uniq, counts = np.unique(self.id.astype(str), return_counts=True)
         if (counts > 1).any():
             raise InputError(field="id", reason=f"aircraft {uniq[counts > 1][0]!r} appears twice")
@@ -152,17 +156,7 @@ class TrackTable:
     source: str = "tracks"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "id", _as_str(self.id))
-        if self.party is not None:
-            object.__setattr__(self, "party", _as_str(self.party))
-        for name in _FLOAT_FIELDS:
-            object.__setattr__(self, name, _as_float(getattr(self, name)))
-        n = self.id.shape[0]
-        if self.party is not None and self.party.shape != (n,):
-            raise InputError(
-                field="party", reason=f"has {self.party.shape[0]} values, expected {n}"
-            )
-        _check_columns(self, n)
+        n = _normalise_columns(self)
         if n > 1 and np.any(np.diff(self.time_s) < 0):
             order = np.argsort(self.time_s, kind="stable")
             for f in fields(self):
