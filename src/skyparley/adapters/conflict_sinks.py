@@ -18,6 +18,7 @@ from typing import IO, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from skyparley.domain.encounters import EncounterLog
 from skyparley.domain.separation import Conflicts
 from skyparley.domain.times import format_time
 from skyparley.errors import InputError
@@ -27,6 +28,7 @@ __all__ = [
     "FORMATS",
     "ConflictSink",
     "atomic_output",
+    "check_output",
     "open_sink",
 ]
 
@@ -125,6 +127,7 @@ class _TableSink:
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self._header = False
+        self._log = EncounterLog()
 
     def _line(self, cells: tuple[str, ...]) -> None:
         parts = [
@@ -136,6 +139,7 @@ class _TableSink:
     def write(self, conflicts: Conflicts) -> None:
         if not len(conflicts):
             return
+        self._log.add(conflicts)
         if not self._header:
             self._line(self._HEAD)
             self._header = True
@@ -158,9 +162,30 @@ class _TableSink:
             )
 
     def close(self) -> None:
-        if not self._header:
+        if self._header:
+            self._summary()
+        else:
             self._stream.write("no conflicts\n")
         self._stream.flush()
+
+    def _summary(self) -> None:
+        """A per-pair summary after the table: first conflict, loss of separation, closest."""
+        out = self._stream
+        out.write("\nencounters\n")
+        out.write(
+            f"{'a':10}  {'b':10}  {'first conflict':24}  {'loss of separation':45}  "
+            f"{'closest':>8}  {'vdist':>7}\n"
+        )
+        for e in self._log.encounters():
+            los = (
+                f"{format_time(e.los_first_s)} .. {format_time(e.los_last_s or e.los_first_s)[11:]}"
+                if e.los_first_s is not None
+                else "-"
+            )
+            out.write(
+                f"{e.a:10}  {e.b:10}  {format_time(e.first_s):24}  {los:45}  "
+                f"{e.min_hdist_nm:6.2f}NM  {e.vdist_at_min_ft:5.0f}ft\n"
+            )
 
 
 _SCHEMA = pa.schema(
@@ -206,15 +231,31 @@ class _ParquetSink:
         self._writer.close()
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; move it into place only on success."""
+def check_output(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`Path` if a file can be written there, else an :class:`InputError`.
+
+    Called before a long run, so that a typo in ``--out`` is reported at once.
+    """
     target = Path(path)
     if target.is_dir():
         raise InputError(field="--out", reason=f"{target} is a directory")
-    if not target.parent.is_dir():
+    if not target.parent.exists():
         raise InputError(field="--out", reason=f"folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    if not target.parent.is_dir():
+        raise InputError(field="--out", reason=f"{target.parent} is not a folder")
+    return target
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; move it into place only on success."""
+    target = check_output(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise InputError(
+            field="--out", reason=f"cannot create a file in {target.parent}: {exc.strerror}"
+        ) from exc
     os.close(fd)
     try:
         yield tmp

@@ -8,6 +8,8 @@ lazily so that ``skyparley --help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -19,6 +21,7 @@ __all__ = ["build_parser", "main"]
 EXIT_OK = 0
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + 13  # as for a program killed by SIGPIPE
 
 
 def _positive_float(text: str) -> float:
@@ -215,7 +218,12 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # --help, --version, or a usage error argparse has already reported: return its code
+        # rather than raising, so that ``main`` always answers with an exit code.
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
@@ -227,7 +235,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"skyparley {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of standard output went away (``skyparley detect ... | head``): stop
+        # quietly, and point stdout at /dev/null so that the final flush does not fail again.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     return code
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import IO
 
 from tqdm import tqdm
 
-from skyparley.adapters.conflict_sinks import open_sink
+from skyparley.adapters.conflict_sinks import check_output, open_sink
 from skyparley.adapters.tracks import read_many
 from skyparley.domain.encounters import EncounterLog
 from skyparley.domain.separation import SeparationMinima, iter_conflicts
@@ -17,6 +18,15 @@ from skyparley.domain.traffic import step_times
 from skyparley.errors import InputError
 
 __all__ = ["detect_files", "run"]
+
+
+# More steps than this is a mistake (epoch milliseconds, a typo in --start): a year at 1 s
+# is 31.6 million steps; say so instead of allocating gigabytes and running for days.
+MAX_STEPS = 50_000_000
+
+# The times that RFC 3339 text can show: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+_MIN_S = -62_135_596_800.0
+_MAX_S = 253_402_300_799.0
 
 
 def _say(text: str) -> None:
@@ -62,10 +72,14 @@ def detect_files(
 ) -> int:
     """Read track files, detect at every step and write the conflicts; returns the exit code."""
     stdout = stdout or sys.stdout
-    start_s = parse_time(start, field="--start") if start is not None else None
-    end_s = parse_time(end, field="--end") if end is not None else None
+    start_s = _parse_time(start, "--start")
+    end_s = _parse_time(end, "--end")
+    if start_s is not None and end_s is not None and end_s < start_s:
+        raise InputError(field="--end", reason=f"{end} is before --start {start}")
     if fmt == "parquet" and out is None:
         raise InputError(field="--out", reason="parquet output needs a file: give --out PATH")
+    if out is not None:
+        check_output(out)  # before reading: a typo in --out is reported at once
 
     table, reports = read_many(files, skip_bad=skip_bad)
     for r in reports:
@@ -86,11 +100,30 @@ def detect_files(
     if cross_party_only and table.party is None:
         raise InputError(field="--cross-party-only", reason="the tracks have no party column")
 
+    for t in (table.start_s, table.end_s):
+        if not _MIN_S <= t <= _MAX_S:
+            raise InputError(
+                field="time",
+                reason=f"{t:.10g} is not a time between the years 1 and 9999 "
+                "(epoch seconds expected, not milliseconds) in " + ", ".join(files),
+            )
     first = table.start_s if start_s is None else start_s
     last = table.end_s if end_s is None else end_s
     if last < first:
+        if end_s is None:
+            raise InputError(
+                field="--start",
+                reason=f"{start} is after the last report, {format_time(last)}",
+            )
         raise InputError(
-            field="--end", reason=f"{format_time(last)} is before the start {format_time(first)}"
+            field="--end", reason=f"{end} is before the first report, {format_time(first)}"
+        )
+    count = math.floor((last - first) / step_s + 1e-9) + 1
+    if count > MAX_STEPS:
+        raise InputError(
+            field="--step-s",
+            reason=f"{format_time(first)} .. {format_time(last)} every {step_s:g} s makes "
+            f"{count:,} steps, more than {MAX_STEPS:,}: narrow --start/--end or raise --step-s",
         )
     times = step_times(first, last, step_s)
 
@@ -119,8 +152,6 @@ def detect_files(
                 if len(aircraft) < len(states):
                     aircraft.update(str(x) for x in states.id)
                 bar.update()
-            if fmt == "table":
-                _encounters(log, stdout if out is None else None)
     finally:
         bar.close()
 
@@ -135,25 +166,15 @@ def detect_files(
     return 0
 
 
-def _encounters(log: EncounterLog, stream: IO[str] | None) -> None:
-    """A per-pair summary after the table, on the table's stream."""
-    if stream is None:
-        return
-    found = log.encounters()
-    if not found:
-        return
-    stream.write("\nencounters\n")
-    stream.write(
-        f"{'a':10}  {'b':10}  {'first conflict':24}  {'loss of separation':45}  "
-        f"{'closest':>8}  {'vdist':>7}\n"
-    )
-    for e in found:
-        los = (
-            f"{format_time(e.los_first_s)} .. {format_time(e.los_last_s or e.los_first_s)[11:]}"
-            if e.los_first_s is not None
-            else "-"
+def _parse_time(text: str | None, option: str) -> float | None:
+    """Epoch seconds of a --start/--end value, within the years 1-9999 that RFC 3339 spans."""
+    if text is None:
+        return None
+    t = parse_time(text, field=option)
+    if not _MIN_S <= t <= _MAX_S:
+        raise InputError(
+            field=option,
+            reason=f"{text!r} is not a time between the years 1 and 9999 "
+            "(epoch seconds expected, not milliseconds)",
         )
-        stream.write(
-            f"{e.a:10}  {e.b:10}  {format_time(e.first_s):24}  {los:45}  "
-            f"{e.min_hdist_nm:6.2f}NM  {e.vdist_at_min_ft:5.0f}ft\n"
-        )
+    return t
