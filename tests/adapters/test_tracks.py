@@ -186,6 +186,8 @@ def test_parquet_with_text_times(tmp_path: Path) -> None:
         ("1444467600,RF01,ru,35.4,35.9,20000,420,400,0", "trk_deg",
          "track 400 is outside [0, 360]"),
         ("1444467600,RF01,ru,35.4,35.9,20000,420,90,", "vs_fpm", "missing value"),
+        ("1444467600000,RF01,ru,35.4,35.9,20000,420,90,0", "time",
+         "not a time between the years 1 and 9999"),
     ],
 )  # fmt: skip
 def test_bad_csv_row_names_file_row_line_column_and_reason(

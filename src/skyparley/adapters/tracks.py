@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from skyparley.domain.times import MAX_TIME_S, MIN_TIME_S, RANGE_REASON
 from skyparley.domain.traffic import TrackTable
 from skyparley.errors import TrackFileError
 from skyparley.geo.units import FPM_MS, FT_M, KT_MS
@@ -694,6 +695,16 @@ def _assemble(path: str, src: _Source, skip_bad: bool) -> tuple[TrackTable, Read
             "not a number or an RFC 3339 time",
             "time {!r} is not a number or an RFC 3339 time",
         ),
+    )
+    with np.errstate(invalid="ignore"):
+        out_of_range = np.isfinite(time.values) & ~(
+            (time.values >= MIN_TIME_S) & (time.values <= MAX_TIME_S)
+        )
+    verdict.bad(
+        out_of_range,
+        lay.time,
+        "not between the years 1 and 9999",
+        lambda i: f"time {_cell(time.raw, i)!r} {RANGE_REASON}",
     )
     verdict.bad(empty_id, lay.id, "empty", lambda i: "id is empty")
     verdict.numbers(lay.lat, lat, label="latitude", within=(-90.0, 90.0))

@@ -7,7 +7,25 @@ from datetime import UTC, datetime
 
 from skyparley.errors import InputError
 
-__all__ = ["format_time", "parse_time"]
+__all__ = ["MAX_TIME_S", "MIN_TIME_S", "format_time", "in_time_range", "parse_time"]
+
+MIN_TIME_S = -62_135_596_800.0
+"""0001-01-01T00:00:00Z: the earliest time RFC 3339 text can show, in epoch seconds."""
+MAX_TIME_S = 253_402_300_799.0
+"""9999-12-31T23:59:59Z: the latest time RFC 3339 text can show, in epoch seconds."""
+RANGE_REASON = "is not a time between the years 1 and 9999 (epoch seconds expected, not ms)"
+"""Why a time out of range is refused (most often epoch milliseconds given as seconds)."""
+
+
+def in_time_range(t_s: float) -> bool:
+    """Whether ``t_s`` (epoch seconds) can be written as RFC 3339 text.
+
+    Examples
+    --------
+    >>> in_time_range(1444467600.0), in_time_range(1444467600000.0)
+    (True, False)
+    """
+    return MIN_TIME_S <= t_s <= MAX_TIME_S
 
 
 def parse_time(value: str | float, *, field: str) -> float:
@@ -42,6 +60,8 @@ def parse_time(value: str | float, *, field: str) -> float:
             t = dt.timestamp()
     if not math.isfinite(t):
         raise InputError(field=field, reason=f"{value!r} is not a finite time")
+    if not in_time_range(t):
+        raise InputError(field=field, reason=f"{value!r} {RANGE_REASON}")
     return t
 
 
