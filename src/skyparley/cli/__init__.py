@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 
 from skyparley import __version__
@@ -107,6 +108,11 @@ examples:
 """
 
 
+def _wrap(text: str) -> str:
+    """A description paragraph wrapped for the terminal (the epilogs keep their layout)."""
+    return textwrap.fill(text, width=79)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``skyparley`` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -121,9 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser(
         "detect",
         help="predict conflicts and losses of separation in recorded tracks",
-        description="Predict, at every time step of recorded tracks, the conflicts and losses "
-        "of separation (LoS) between aircraft. Each aircraft's state at a step is its latest "
-        "report no older than --stale-s, propagated in a straight line to the step time.",
+        description=_wrap(
+            "Predict, at every time step of recorded tracks, the conflicts and losses of "
+            "separation (LoS) between aircraft. Each aircraft's state at a step is its latest "
+            "report no older than --stale-s, propagated in a straight line to the step time."
+        ),
         epilog=DETECT_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -182,9 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run detection on the Syria 2015 scenario that ships with skyparley",
-        description="Run `skyparley detect` on the scenario that ships with the package: "
-        "beat 3 of the Syria 2015 story, a coalition pair and a Russian pair converging over "
-        "eastern Syria on 10 Oct 2015, 09:00-09:20 UTC.",
+        description=_wrap(
+            "Run `skyparley detect` on the scenario that ships with the package: beat 3 of "
+            "the Syria 2015 story, a coalition pair and a Russian pair converging over eastern "
+            "Syria on 10 Oct 2015, 09:00-09:20 UTC."
+        ),
         epilog=DEMO_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

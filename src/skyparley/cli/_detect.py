@@ -149,10 +149,14 @@ def detect_files(
     where = f" -> {out}" if out else ""
     _say(
         f"detect: {len(times)} steps {format_time(first)} .. {format_time(last)}, "
-        f"{table.aircraft} aircraft, {len(found)} pairs in conflict ({los} with loss of "
-        f"separation), {log.rows} rows{where}"
+        f"{table.aircraft} aircraft, {_count(len(found), 'pair')} in conflict ({los} with loss "
+        f"of separation), {_count(log.rows, 'row')}{where}"
     )
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _parse_time(text: str | None, option: str) -> float | None:
