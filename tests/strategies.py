@@ -63,3 +63,116 @@ def scenes(draw: st.DrawFn, max_size: int = 30) -> list[Ac]:
     band = (base, base + draw(st.sampled_from([0.0, 1500.0, 5000.0, 40000.0])))
     n = draw(st.integers(2, max_size))
     return draw(st.lists(aircraft_near(centre, spread, band), min_size=n, max_size=n))
+
+
+# ---------------------------------------------------------------- ledger
+__all__ += ["bit_of", "flip_bit", "ledger_leaves"]  # appended here to keep merges simple
+
+
+@st.composite
+def ledger_leaves(draw: st.DrawFn, min_size: int = 1, max_size: int = 300) -> list[bytes]:
+    """The leaves of a random Merkle tree: ``min_size`` to ``max_size`` leaves.
+
+    Most leaves are distinct (a drawn prefix and the index); a few drawn ones may repeat
+    others or be empty, since a log may hold the same bytes twice.
+    """
+    n = draw(st.integers(min_size, max_size))
+    prefix = draw(st.binary(max_size=8))
+    leaves = [prefix + i.to_bytes(2, "big") for i in range(n)]
+    for i in draw(st.lists(st.integers(0, n - 1), max_size=3)):
+        leaves[i] = draw(st.binary(max_size=4) | st.sampled_from(leaves))
+    return leaves
+
+
+def flip_bit(data: bytes, bit: int) -> bytes:
+    """``data`` with bit ``bit`` (0 = the lowest bit of the first byte) inverted."""
+    out = bytearray(data)
+    out[bit // 8] ^= 1 << (bit % 8)
+    return bytes(out)
+
+
+def bit_of(data: bytes) -> st.SearchStrategy[int]:
+    """Any bit position of ``data`` (which must not be empty), for :func:`flip_bit`."""
+    return st.integers(0, len(data) * 8 - 1)
+
+
+# ---------------------------------------------------------------- 4D volumes
+# Shapes of skyparley.geo.areas and volumes of skyparley.domain.volumes, anywhere on Earth
+# (poles and antimeridian included, through ``scene_centres``), in either winding order.
+
+
+def _destination(
+    centre: tuple[float, float], bearing_deg: float, dist_m: float
+) -> tuple[float, float]:
+    """``(lon, lat)`` of the point at that bearing and geodesic distance from ``(lat, lon)``."""
+    from skyparley.geo.wgs84 import destination
+
+    lat, lon = destination([centre[0]], [centre[1]], [bearing_deg], [dist_m])
+    return float(lon[0]), float(lat[0])
+
+
+@st.composite
+def shapes_near(draw: st.DrawFn, centre: tuple[float, float], size_m: float) -> object:
+    """A polygon (star-shaped, simple), circle or corridor of about ``size_m`` around ``centre``."""
+    from skyparley.geo.areas import Circle, Corridor, Polygon
+    from skyparley.geo.units import NM_M
+
+    kind = draw(st.sampled_from(["polygon", "circle", "corridor"]))
+    if kind == "circle":
+        return Circle(centre[0], centre[1], draw(st.floats(0.2, 1.0)) * size_m / NM_M)
+    if kind == "corridor":
+        n = draw(st.integers(2, 4))
+        pts = [
+            _destination(centre, draw(st.floats(0.0, 360.0)), draw(st.floats(0.0, size_m)))
+            for _ in range(n)
+        ]
+        if len({(round(x, 9), round(y, 9)) for x, y in pts}) < 2:
+            pts.append(_destination(centre, 45.0, size_m))
+        return Corridor(tuple(pts), draw(st.floats(0.05, 0.5)) * size_m / NM_M)
+    # One vertex per sector, so no gap between bearings reaches 180 degrees: simple.
+    n = draw(st.integers(3, 12))
+    ring = [
+        _destination(
+            centre,
+            360.0 / n * (k + draw(st.floats(0.0, 0.4))),
+            draw(st.floats(0.3, 1.0)) * size_m,
+        )
+        for k in range(n)
+    ]
+    if draw(st.booleans()):
+        ring.reverse()
+    return Polygon(tuple(ring))
+
+
+@st.composite
+def shape_pairs(draw: st.DrawFn) -> tuple[object, object]:
+    """Two shapes close enough to overlap often, and far enough apart not to, sometimes."""
+    centre = draw(scene_centres)
+    size = draw(st.sampled_from([2_000.0, 20_000.0, 100_000.0]))
+    other = _destination(centre, draw(st.floats(0.0, 360.0)), draw(st.floats(0.0, 2.5)) * size)
+    return draw(shapes_near(centre, size)), draw(shapes_near((other[1], other[0]), size))
+
+
+@st.composite
+def volume_pairs(draw: st.DrawFn) -> tuple[object, object]:
+    """Two 4D volumes near each other in space, altitude and time."""
+    from skyparley.domain.volumes import AltitudeBand, TimeWindow, Volume4D
+
+    a_area, b_area = draw(shape_pairs())
+    t0 = 1_444_467_600.0
+
+    def band() -> AltitudeBand:
+        lo = draw(st.integers(0, 40)) * 1000.0
+        return AltitudeBand(lo, lo + draw(st.integers(1, 10)) * 1000.0)
+
+    def window() -> TimeWindow:
+        start = t0 + draw(st.integers(0, 24)) * 600.0
+        return TimeWindow(start, start + draw(st.integers(1, 12)) * 600.0)
+
+    return (
+        Volume4D(a_area, band(), window()),
+        Volume4D(b_area, band(), window()),
+    )
+
+
+__all__ += ["shape_pairs", "shapes_near", "volume_pairs"]

@@ -8,10 +8,16 @@ the CLI can turn them into a 4xx answer or exit code 2 with the same text.
 
 from __future__ import annotations
 
+import base64
+
 __all__ = [
     "InputError",
+    "LedgerError",
+    "LedgerInputError",
     "SkyparleyError",
+    "SplitViewError",
     "TrackFileError",
+    "VerificationError",
 ]
 
 
@@ -62,3 +68,64 @@ class TrackFileError(InputError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class LedgerError(SkyparleyError):
+    """Something about the signed ledger (keys, notes, checkpoints, proofs, entries) is wrong."""
+
+
+class LedgerInputError(LedgerError, InputError):
+    """Ledger text or bytes (a key, a note, a checkpoint, an entry, a tree size) are malformed.
+
+    An :class:`InputError` as well, with ``field`` and ``reason``: a key file or a bundle that
+    cannot even be parsed is bad input (exit code 2), before any signature is looked at.
+    """
+
+
+class VerificationError(LedgerError):
+    """A signature, a proof, a hash chain or a checkpoint does not verify.
+
+    ``what`` names what was checked (``"inclusion proof"``, ``"entry signature"``), ``where``
+    locates it when known (``"leaf 17 of 40"``, ``"party blue, entry idem-3"``) and
+    ``reason`` says why it failed.
+    """
+
+    def __init__(self, *, what: str, reason: str, where: str | None = None) -> None:
+        self.what = what
+        self.where = where
+        self.reason = reason
+        at = f" ({where})" if where else ""
+        super().__init__(f"{what}{at}: {reason}")
+
+
+class SplitViewError(VerificationError):
+    """The log showed two views that cannot both be true: a fork, detected by a witness.
+
+    ``origin`` is the log; ``old_size``/``old_root`` the checkpoint the witness stored and
+    ``new_size``/``new_root`` the one it was asked to cosign (roots as raw 32-byte hashes;
+    the message shows them in base64, as checkpoints do).
+    """
+
+    def __init__(
+        self,
+        *,
+        origin: str,
+        old_size: int,
+        old_root: bytes,
+        new_size: int,
+        new_root: bytes,
+        reason: str,
+    ) -> None:
+        self.origin = origin
+        self.old_size = old_size
+        self.old_root = old_root
+        self.new_size = new_size
+        self.new_root = new_root
+        old = base64.b64encode(old_root).decode("ascii")
+        new = base64.b64encode(new_root).decode("ascii")
+        super().__init__(
+            what="checkpoint consistency",
+            where=f"log {origin}",
+            reason=f"{reason}: stored size {old_size} root {old}, offered size {new_size} "
+            f"root {new}",
+        )
