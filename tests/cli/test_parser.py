@@ -35,16 +35,24 @@ def skyparley_cmd() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "skyparley"]
 
 
-def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert len(actions) == 1, "skyparley has one level of subcommands"
-    return dict(actions[0].choices)
+def subcommands(
+    parser: argparse.ArgumentParser, prefix: str = ""
+) -> dict[str, argparse.ArgumentParser]:
+    """Every command, nested ones included, by its words (``"protocol check"``)."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                words = f"{prefix} {name}".strip()
+                found[words] = sub
+                found.update(subcommands(sub, words))
+    return found
 
 
 def test_every_command_has_help_with_an_example() -> None:
     parser = build_parser()
     commands = subcommands(parser)
-    assert {"detect", "demo"} <= commands.keys()
+    assert {"detect", "demo", "protocol", "protocol check"} <= commands.keys()
     assert "example" in (parser.epilog or "")
     for name, sub in commands.items():
         assert "example" in (sub.epilog or ""), f"`skyparley {name} --help` shows no example"
@@ -54,7 +62,7 @@ def test_every_command_has_help_with_an_example() -> None:
 
 def test_every_subcommand_help_prints_its_example(capsys: pytest.CaptureFixture[str]) -> None:
     for name in subcommands(build_parser()):
-        assert main([name, "--help"]) == 0
+        assert main([*name.split(), "--help"]) == 0
         out = capsys.readouterr().out
         assert out.startswith(f"usage: skyparley {name}")
         assert "example" in out

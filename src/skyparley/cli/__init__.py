@@ -107,6 +107,19 @@ examples:
   skyparley demo --format jsonl
 """
 
+PROTOCOL_EXAMPLE = """\
+example:
+  skyparley protocol check memorandum.yaml
+"""
+
+PROTOCOL_CHECK_EXAMPLE = """\
+examples:
+  skyparley protocol check memorandum.yaml
+  skyparley protocol check memorandum.toml --format json
+
+exit codes: 0 the protocol is valid, 2 it is not (the message names the field).
+"""
+
 
 def _wrap(text: str) -> str:
     """A description paragraph wrapped for the terminal (the epilogs keep their layout)."""
@@ -186,6 +199,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="threads for large scenes (default: all cores)",
     )
     d.set_defaults(handler=_lazy("skyparley.cli._detect", "run"))
+
+    proto = sub.add_parser(
+        "protocol",
+        help="work with protocol files (the parties' agreement)",
+        description=_wrap(
+            "Commands on protocol files: the agreed parties, separation, alert "
+            "levels, buffers, hotline deadlines, zones and sharing policy."
+        ),
+        epilog=PROTOCOL_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    proto_sub = proto.add_subparsers(dest="protocol_command", metavar="COMMAND", required=True)
+    check = proto_sub.add_parser(
+        "check",
+        help="validate a protocol file and print a summary",
+        description=_wrap(
+            "Validate a protocol file (YAML or TOML) and print a summary, with "
+            "its content hash: the SHA-256 of its RFC 8785 canonical JSON."
+        ),
+        epilog=PROTOCOL_CHECK_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("file", metavar="FILE", help="the protocol file (.yaml, .yml, .toml)")
+    check.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+    check.set_defaults(handler=_lazy("skyparley.cli._protocol", "check"))
 
     demo = sub.add_parser(
         "demo",
