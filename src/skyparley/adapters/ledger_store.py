@@ -1,0 +1,803 @@
+"""The ledger in SQLite: one writer thread, group commit, receipts only after COMMIT.
+
+Durability
+----------
+The database is in WAL mode with ``synchronous=FULL``: a COMMIT returns once the WAL is
+fsynced. One writer thread owns the only write connection. :meth:`SqliteLedger.append`
+verifies the author's signature in the caller's thread, queues the entry and waits; the
+writer takes whatever is queued (up to ``max_batch`` entries), and in one ``BEGIN
+IMMEDIATE`` transaction checks idempotency keys and hash chains, inserts the leaves and the
+Merkle nodes they complete, and signs one checkpoint for the batch's final size. Only after
+COMMIT does it hand each caller its :class:`~skyparley.domain.ledger.receipt.Receipt` (leaf
+index, inclusion proof and the new checkpoint). An entry that got a receipt is on disk; an
+entry whose append was cut off may or may not be, and the idempotency key makes the retry
+safe either way.
+
+Schema (``PRAGMA user_version`` 1)
+----------------------------------
+``meta(key, value)``
+    ``origin`` and ``service_key`` (the service's verifier key text), checked on open.
+``leaves(idx, party, idem, kind, client_time, entry_hash, leaf, leaf_hash, logged_s)``
+    One row per leaf, ``idx`` from 0; ``UNIQUE (party, idem)``; ``leaf`` is the leaf bytes
+    of :meth:`~skyparley.domain.ledger.entry.SignedEntry.leaf_bytes`, ``entry_hash`` the hex
+    SHA-256 of the canonical entry (what the party's next entry names as ``prev``).
+``nodes(level, idx, hash)``
+    The hash of every *complete* perfect subtree of ``2**level`` leaves (``level >= 1``;
+    level 0 is ``leaves.leaf_hash``), written in the transaction that completes it. Any
+    subtree hash is then one primary-key lookup, so proofs cost O(log n) lookups.
+``checkpoints(size, root, note, signed_s)``
+    The signed checkpoint note of every committed size (one per batch, plus size 0).
+``cosignatures(size, party, line, stored_s)``
+    Parties' cosignature lines (C2SP tlog-cosignature), verified before they are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from skyparley.adapters._sqlite import (
+    connect_reader,
+    connect_writer,
+    migrate,
+    read_snapshot,
+)
+from skyparley.domain.ledger.checkpoint import Checkpoint, sign_checkpoint
+from skyparley.domain.ledger.entry import Entry, KeyRing, SignedEntry, verify_entry
+from skyparley.domain.ledger.keys import COSIGNATURE_V1, SigningKey
+from skyparley.domain.ledger.merkle import (
+    EMPTY_ROOT,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    tree_root,
+)
+from skyparley.domain.ledger.note import Note, NoteSignature, parse_note, verify_note
+from skyparley.domain.ledger.receipt import Receipt
+from skyparley.domain.ports import Clock, LoggedEntry
+from skyparley.errors import LedgerError, LedgerInputError, VerificationError
+
+__all__ = ["DEFAULT_MAX_BATCH", "SqliteLedger"]
+
+DEFAULT_MAX_BATCH = 512
+"""Most appends one group commit takes from the queue."""
+
+SCHEMA: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+        """CREATE TABLE leaves (
+            idx INTEGER PRIMARY KEY CHECK (idx >= 0),
+            party TEXT NOT NULL,
+            idem TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            client_time TEXT NOT NULL,
+            entry_hash TEXT NOT NULL,
+            leaf BLOB NOT NULL,
+            leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+            logged_s REAL NOT NULL,
+            UNIQUE (party, idem)
+        )""",
+        "CREATE INDEX leaves_party ON leaves (party, idx)",
+        "CREATE INDEX leaves_logged ON leaves (logged_s)",
+        """CREATE TABLE nodes (
+            level INTEGER NOT NULL CHECK (level >= 1),
+            idx INTEGER NOT NULL CHECK (idx >= 0),
+            hash BLOB NOT NULL CHECK (length(hash) = 32),
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE checkpoints (
+            size INTEGER PRIMARY KEY CHECK (size >= 0),
+            root BLOB NOT NULL CHECK (length(root) = 32),
+            note TEXT NOT NULL,
+            signed_s REAL NOT NULL
+        )""",
+        """CREATE TABLE cosignatures (
+            size INTEGER NOT NULL REFERENCES checkpoints (size),
+            party TEXT NOT NULL,
+            line TEXT NOT NULL,
+            stored_s REAL NOT NULL,
+            PRIMARY KEY (size, party)
+        ) WITHOUT ROWID""",
+    ),
+)
+"""The migrations: ``SCHEMA[k]`` takes ``user_version`` from ``k`` to ``k + 1``."""
+
+_INSERT_LEAF = (
+    "INSERT INTO leaves (idx, party, idem, kind, client_time, entry_hash, leaf, leaf_hash,"
+    " logged_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NODE = "INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"
+_INSERT_CHECKPOINT = "INSERT INTO checkpoints (size, root, note, signed_s) VALUES (?, ?, ?, ?)"
+
+
+# ----------------------------------------------------------------------------- tree access
+
+
+class _SqliteTree:
+    """:class:`~skyparley.domain.ledger.merkle.TreeHashes` over a connection, memoised.
+
+    The memo also holds the hashes a batch is about to insert, so the writer builds its new
+    nodes and proofs without re-reading them.
+    """
+
+    __slots__ = ("_conn", "_size", "memo")
+
+    def __init__(self, conn: sqlite3.Connection, size: int) -> None:
+        self._conn = conn
+        self._size = size
+        self.memo: dict[tuple[int, int], bytes] = {}
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def grow(self, size: int) -> None:
+        self._size = size
+
+    def node(self, level: int, idx: int) -> bytes:
+        key = (level, idx)
+        h = self.memo.get(key)
+        if h is None:
+            if level == 0:
+                row = self._conn.execute(
+                    "SELECT leaf_hash FROM leaves WHERE idx = ?", (idx,)
+                ).fetchone()
+            else:
+                row = self._conn.execute(
+                    "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, idx)
+                ).fetchone()
+            if row is None:
+                raise LedgerError(f"the store has no hash for node {idx} at level {level}")
+            h = bytes(row[0])
+            self.memo[key] = h
+        return h
+
+    def subtree_hash(self, start: int, end: int) -> bytes:
+        width = end - start
+        level = width.bit_length() - 1
+        if width <= 0 or width != 1 << level or start % width or end > self._size:
+            raise LedgerInputError(
+                field="subtree", reason=f"[{start}, {end}) is not a perfect subtree of the tree"
+            )
+        return self.node(level, start >> level)
+
+
+# ----------------------------------------------------------------------------- writer jobs
+
+
+@dataclass(slots=True)
+class _Append:
+    """One entry queued for the writer (already verified by the caller's thread)."""
+
+    signed: SignedEntry
+    entry: Entry
+    entry_hash: str
+    leaf: bytes
+    future: Future[Receipt] | None = None
+
+
+@dataclass(slots=True)
+class _Bulk:
+    """Many entries for one transaction, no receipts: all of them go in, or none."""
+
+    items: list[_Append]
+    future: Future[int] = field(default_factory=Future)
+
+
+@dataclass(slots=True)
+class _Call:
+    """Any other write, run by the writer in its own transaction."""
+
+    fn: Callable[[sqlite3.Connection], object]
+    future: Future[Any] = field(default_factory=Future)
+
+
+_STOP = object()
+_T = TypeVar("_T")
+
+
+def _prepare(signed: SignedEntry, keyring: KeyRing, log_id: str) -> _Append:
+    """Checks that need no state (the signature, the log id) and the derived bytes."""
+    entry = verify_entry(signed, keyring, log_id=log_id)
+    # SignedEntry holds canonical bytes (its constructor refuses others), so this is
+    # entry_hash(entry) without canonicalising again.
+    ehash = hashlib.sha256(signed.canonical).hexdigest()
+    return _Append(signed=signed, entry=entry, entry_hash=ehash, leaf=signed.leaf_bytes())
+
+
+# ----------------------------------------------------------------------------- the store
+
+
+class SqliteLedger:
+    """The ledger store in one SQLite file (see the module notes); a :class:`LedgerStore`.
+
+    ``origin`` names the log: checkpoints carry it and entries must name it as ``log_id``.
+    ``service_key`` signs the checkpoints; ``keyring`` holds the parties' keys; ``clock``
+    stamps ``logged_s`` and checkpoint times. Opening an existing file with another origin
+    or service key is refused. Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        service_key: SigningKey,
+        origin: str,
+        keyring: KeyRing,
+        clock: Clock,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> None:
+        Checkpoint(origin=origin, size=0, root_hash=EMPTY_ROOT)  # validates the origin line
+        if max_batch < 1:
+            raise LedgerInputError(field="max_batch", reason="must be at least 1")
+        self._path = Path(path)
+        self._origin = origin
+        self._service_key = service_key
+        self._keyring = keyring
+        self._clock = clock
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._heads: dict[str, str] = {}  # party -> hash of its last committed entry
+        self.batches = 0
+        """Group commits done (with at least one new leaf); for benchmarks and tests."""
+
+        self._conn = connect_writer(self._path)
+        try:
+            migrate(self._conn, SCHEMA)
+            self._open_meta()
+            self._size = self._committed_size()
+        except BaseException:
+            self._conn.close()
+            raise
+        self._writer = threading.Thread(
+            target=self._run, name=f"ledger-writer {self._path.name}", daemon=True
+        )
+        self._writer.start()
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def origin(self) -> str:
+        """The log's origin line, also the ``log_id`` entries must name."""
+        return self._origin
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> SqliteLedger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let the writer finish what is queued, stop it and close every connection."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
+        self._writer.join()
+        for conn in self._readers:
+            conn.close()
+        self._readers.clear()
+
+    def _submit(self, job: object) -> None:
+        with self._lock:
+            if self._closed:
+                raise LedgerError(f"{self._path}: the ledger store is closed")
+            self._queue.put(job)
+
+    # ------------------------------------------------------------------ appends
+
+    def submit(self, signed: SignedEntry) -> Future[Receipt]:
+        """Queue ``signed`` for the next group commit; the future gives its receipt.
+
+        The signature is checked here, in the caller's thread, and a bad one raises
+        :class:`~skyparley.errors.VerificationError` at once. The chain and idempotency
+        checks happen in the writer; their errors come out of the future.
+        """
+        job = _prepare(signed, self._keyring, self._origin)
+        job.future = Future()
+        self._submit(job)
+        return job.future
+
+    def append(self, signed: SignedEntry) -> Receipt:
+        """Log ``signed``; returns its receipt once the entry is committed.
+
+        Raises :class:`~skyparley.errors.VerificationError` when the signature does not
+        verify for this log or the entry's ``prev`` is not the hash of its party's last
+        entry (``null`` for the first), and :class:`~skyparley.errors.LedgerInputError`
+        (field ``idem``) when ``(party, idem)`` already names another entry. The same entry
+        appended again returns a receipt for its original leaf.
+        """
+        return self.submit(signed).result()
+
+    def bulk_append(self, entries: Iterable[SignedEntry], *, batch_size: int = 50_000) -> int:
+        """Log many entries without receipts, ``batch_size`` per transaction; returns the size.
+
+        For imports and benchmarks. Every check of :meth:`append` applies; a refused entry
+        fails its whole transaction (the earlier ones stay committed) and raises.
+        """
+        size = self._committed_size_read()
+        items: list[_Append] = []
+        for signed in entries:
+            items.append(_prepare(signed, self._keyring, self._origin))
+            if len(items) >= batch_size:
+                size = self._run_bulk(items)
+                items = []
+        if items:
+            size = self._run_bulk(items)
+        return size
+
+    def _run_bulk(self, items: list[_Append]) -> int:
+        job = _Bulk(items=items)
+        self._submit(job)
+        return job.future.result()
+
+    def _call(self, fn: Callable[[sqlite3.Connection], object]) -> Any:
+        job = _Call(fn=fn)
+        self._submit(job)
+        return job.future.result()
+
+    # ------------------------------------------------------------------ writer thread
+
+    def _transaction(self, body: Callable[[], _T]) -> _T:
+        """Run ``body`` between ``BEGIN IMMEDIATE`` and ``COMMIT``; roll back if it raises."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = body()
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def _open_meta(self) -> None:
+        conn = self._conn
+        vkey = self._service_key.verifier.to_text()
+
+        def body() -> dict[str, str]:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if not meta:  # a new log: its identity and the checkpoint of the empty tree
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("origin", self._origin), ("service_key", vkey)],
+                )
+                note = sign_checkpoint(Checkpoint(self._origin, 0, EMPTY_ROOT), self._service_key)
+                conn.execute(_INSERT_CHECKPOINT, (0, EMPTY_ROOT, str(note), self._clock.now_s()))
+            return meta
+
+        meta = self._transaction(body)
+        if meta and meta.get("origin") != self._origin:
+            raise LedgerInputError(
+                field="origin",
+                reason=f"{self._path} is the log {meta.get('origin')!r}, not {self._origin!r}",
+            )
+        if meta and meta.get("service_key") != vkey:
+            raise LedgerInputError(
+                field="service_key",
+                reason=f"{self._path} is signed by {meta.get('service_key')}, not {vkey}",
+            )
+
+    def _committed_size(self) -> int:
+        row = self._conn.execute("SELECT coalesce(max(idx) + 1, 0) FROM leaves").fetchone()
+        return int(row[0])
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            jobs = [first]
+            appends = 0
+            while appends < self._max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stop = True
+                    break
+                jobs.append(job)
+                appends += isinstance(job, _Append)
+            try:
+                self._dispatch(jobs)
+            except Exception as exc:  # noqa: BLE001 (a bug here must not leave callers waiting)
+                self._reset()
+                for job in jobs:
+                    future = getattr(job, "future", None)
+                    if future is not None and not future.done():
+                        future.set_exception(exc)
+        self._conn.close()
+
+    def _dispatch(self, jobs: list[object]) -> None:
+        """Run the jobs in queue order: consecutive appends make one group commit."""
+        group: list[_Append] = []
+        for job in jobs:
+            if isinstance(job, _Append):
+                group.append(job)
+                continue
+            if group:
+                self._group_commit(group)
+                group = []
+            if isinstance(job, _Bulk):
+                self._bulk_commit(job)
+            elif isinstance(job, _Call):
+                self._call_commit(job)
+        if group:
+            self._group_commit(group)
+
+    def _apply(
+        self, items: Sequence[_Append], tree: _SqliteTree, now_s: float
+    ) -> tuple[list[int | Exception], list[tuple[Any, ...]]]:
+        """Decide each item inside the open transaction: its leaf index, or why it is refused.
+
+        Returns the outcomes and the leaf rows to insert (new leaves get consecutive
+        indices from the tree's size). Nothing is written here.
+        """
+        conn = self._conn
+        size = tree.size
+        heads: dict[str, str | None] = {}
+        seen: dict[tuple[str, str], tuple[int, str]] = {}
+        outcomes: list[int | Exception] = []
+        rows: list[tuple[Any, ...]] = []
+        for item in items:
+            e = item.entry
+            key = (e.party, e.idem)
+            prior = seen.get(key)
+            if prior is None:
+                row = conn.execute(
+                    "SELECT idx, entry_hash FROM leaves WHERE party = ? AND idem = ?", key
+                ).fetchone()
+                prior = None if row is None else (int(row[0]), str(row[1]))
+            if prior is not None:
+                if prior[1] == item.entry_hash:
+                    outcomes.append(prior[0])  # a retry: the original leaf
+                else:
+                    outcomes.append(
+                        LedgerInputError(
+                            field="idem",
+                            reason=f"party {e.party} already used idempotency key {e.idem!r} "
+                            f"for another entry (leaf {prior[0]})",
+                        )
+                    )
+                continue
+            head = heads[e.party] if e.party in heads else self._head(e.party)
+            if e.prev != head:
+                outcomes.append(
+                    VerificationError(
+                        what="entry chain",
+                        where=f"party {e.party}, idem {e.idem}",
+                        reason=f"prev is {e.prev or 'null'} but the party's last entry hashes "
+                        f"to {head or 'null'}",
+                    )
+                )
+                continue
+            idx = size
+            size += 1
+            lh = leaf_hash(item.leaf)
+            tree.memo[(0, idx)] = lh
+            rows.append(
+                (idx, e.party, e.idem, e.kind, e.client_time, item.entry_hash, item.leaf, lh, now_s)
+            )
+            heads[e.party] = item.entry_hash
+            seen[key] = (idx, item.entry_hash)
+            outcomes.append(idx)
+        return outcomes, rows
+
+    def _head(self, party: str) -> str | None:
+        head = self._heads.get(party)
+        if head is None:
+            row = self._conn.execute(
+                "SELECT entry_hash FROM leaves WHERE party = ? ORDER BY idx DESC LIMIT 1",
+                (party,),
+            ).fetchone()
+            if row is not None:
+                head = str(row[0])
+        return head
+
+    def _write(self, tree: _SqliteTree, rows: list[tuple[Any, ...]], now_s: float) -> Note:
+        """Insert the leaves, the nodes they complete and the checkpoint of the new size."""
+        conn = self._conn
+        old = tree.size
+        new = old + len(rows)
+        tree.grow(new)
+        conn.executemany(_INSERT_LEAF, rows)
+        nodes: list[tuple[int, int, bytes]] = []
+        for i in range(old, new):
+            level, j = 0, i
+            while j & 1:  # leaf i completes the perfect subtrees whose last leaf it is
+                h = node_hash(tree.node(level, j - 1), tree.node(level, j))
+                level += 1
+                j >>= 1
+                tree.memo[(level, j)] = h
+                nodes.append((level, j, h))
+        conn.executemany(_INSERT_NODE, nodes)
+        root = tree_root(tree, new)
+        note = sign_checkpoint(Checkpoint(self._origin, new, root), self._service_key)
+        conn.execute(_INSERT_CHECKPOINT, (new, root, str(note), now_s))
+        return note
+
+    def _commit_heads(self, items: Sequence[_Append], outcomes: Sequence[int | Exception]) -> None:
+        for item, outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, int):
+                self._heads[item.entry.party] = item.entry_hash
+
+    def _group_commit(self, items: list[_Append]) -> None:
+        conn = self._conn
+        now_s = self._clock.now_s()
+        tree = _SqliteTree(conn, self._size)
+
+        def body() -> tuple[list[int | Exception], list[Receipt | Exception], bool]:
+            outcomes, rows = self._apply(items, tree, now_s)
+            if rows:
+                note_text = str(self._write(tree, rows, now_s))
+            else:  # only retries and refusals: receipts against the latest checkpoint
+                note_text = conn.execute(
+                    "SELECT note FROM checkpoints WHERE size = ?", (tree.size,)
+                ).fetchone()[0]
+            receipts: list[Receipt | Exception] = [
+                outcome
+                if isinstance(outcome, Exception)
+                else Receipt(
+                    leaf_index=outcome,
+                    leaf_hash=tree.node(0, outcome),
+                    inclusion_proof=inclusion_proof(outcome, tree.size, tree),
+                    checkpoint=note_text,
+                )
+                for outcome in outcomes
+            ]
+            self._before_commit(items, receipts)
+            return outcomes, receipts, bool(rows)
+
+        try:
+            outcomes, receipts, grew = self._transaction(body)
+        except Exception as exc:  # noqa: BLE001 (every caller must hear of the failure)
+            self._reset()
+            for item in items:
+                if item.future is not None and not item.future.done():
+                    item.future.set_exception(exc)
+            return
+        # Committed: from here on every receipt is true.
+        self._size = tree.size
+        self._commit_heads(items, outcomes)
+        self.batches += grew
+        for item, result in zip(items, receipts, strict=True):
+            if item.future is None or item.future.done():
+                continue
+            if isinstance(result, Exception):
+                item.future.set_exception(result)
+            else:
+                item.future.set_result(result)
+
+    def _before_commit(
+        self, items: Sequence[_Append], receipts: Sequence[Receipt | Exception]
+    ) -> None:
+        """Runs inside the open transaction, just before COMMIT; does nothing here.
+
+        A seam for the durability harness only: its negative control overrides it to hand
+        out the receipts *before* the commit, and the harness must then report lost entries.
+        """
+
+    def _bulk_commit(self, job: _Bulk) -> None:
+        now_s = self._clock.now_s()
+        tree = _SqliteTree(self._conn, self._size)
+
+        def body() -> tuple[list[int | Exception], bool]:
+            outcomes, rows = self._apply(job.items, tree, now_s)
+            refused = next((o for o in outcomes if isinstance(o, Exception)), None)
+            if refused is not None:
+                raise refused
+            if rows:
+                self._write(tree, rows, now_s)
+            return outcomes, bool(rows)
+
+        try:
+            outcomes, grew = self._transaction(body)
+        except Exception as exc:  # noqa: BLE001 (the caller hears of it through the future)
+            self._reset()
+            job.future.set_exception(exc)
+            return
+        self._size = tree.size
+        self._commit_heads(job.items, outcomes)
+        self.batches += grew
+        job.future.set_result(tree.size)
+
+    def _call_commit(self, job: _Call) -> None:
+        try:
+            result = self._transaction(lambda: job.fn(self._conn))
+        except Exception as exc:  # noqa: BLE001 (the caller hears of it through the future)
+            job.future.set_exception(exc)
+            return
+        job.future.set_result(result)
+
+    def _reset(self) -> None:
+        """After a failed transaction: forget cached state, re-read the committed size."""
+        self._heads.clear()
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            self._size = self._committed_size()
+        except sqlite3.Error:
+            pass  # the next transaction will fail too and say why
+
+    # ------------------------------------------------------------------ readers
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._lock:
+                if self._closed:
+                    raise LedgerError(f"{self._path}: the ledger store is closed")
+                conn = connect_reader(self._path)
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn
+
+    @staticmethod
+    def _size_of(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT coalesce(max(idx) + 1, 0) FROM leaves").fetchone()[0])
+
+    def _committed_size_read(self) -> int:
+        return self._size_of(self._reader())
+
+    def size(self) -> int:
+        """Number of committed leaves."""
+        return self._size_of(self._reader())
+
+    def leaf(self, index: int) -> bytes:
+        """The leaf bytes of leaf ``index``; :class:`LedgerInputError` when there is none."""
+        row = self._reader().execute("SELECT leaf FROM leaves WHERE idx = ?", (index,)).fetchone()
+        if row is None:
+            raise LedgerInputError(field="index", reason=f"the log has no leaf {index}")
+        return bytes(row[0])
+
+    def entry(self, index: int) -> LoggedEntry:
+        """Leaf ``index`` as a :class:`~skyparley.domain.ports.LoggedEntry`."""
+        row = (
+            self._reader()
+            .execute("SELECT leaf, logged_s FROM leaves WHERE idx = ?", (index,))
+            .fetchone()
+        )
+        if row is None:
+            raise LedgerInputError(field="index", reason=f"the log has no leaf {index}")
+        return LoggedEntry(
+            index=index, signed=SignedEntry.from_leaf(bytes(row[0])), logged_s=float(row[1])
+        )
+
+    def entries(self, from_s: float | None = None, to_s: float | None = None) -> list[LoggedEntry]:
+        """The entries logged in ``[from_s, to_s)`` (POSIX seconds), in log order."""
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT idx, leaf, logged_s FROM leaves"
+                " WHERE (? IS NULL OR logged_s >= ?) AND (? IS NULL OR logged_s < ?)"
+                " ORDER BY idx",
+                (from_s, from_s, to_s, to_s),
+            )
+            .fetchall()
+        )
+        return [
+            LoggedEntry(index=int(i), signed=SignedEntry.from_leaf(bytes(b)), logged_s=float(t))
+            for i, b, t in rows
+        ]
+
+    def checkpoint(self, size: int | None = None) -> Note:
+        """The signed checkpoint at ``size`` (the latest when ``None``), with its cosignatures.
+
+        Raises :class:`LedgerInputError` (field ``size``) when the log signed none at ``size``
+        (checkpoints exist at the end of each group commit: see :meth:`checkpoint_sizes`).
+        """
+        conn = self._reader()
+        with read_snapshot(conn):
+            if size is None:
+                row = conn.execute(
+                    "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
+                ).fetchone()
+            else:
+                row = conn.execute(
+                    "SELECT size, note FROM checkpoints WHERE size = ?", (size,)
+                ).fetchone()
+            if row is None:
+                raise LedgerInputError(field="size", reason=f"no checkpoint at size {size}")
+            lines = conn.execute(
+                "SELECT line FROM cosignatures WHERE size = ? ORDER BY party", (row[0],)
+            ).fetchall()
+        note = parse_note(str(row[1]))
+        cosigs = [parse_note(note.text + "\n" + str(line)).signatures[-1] for (line,) in lines]
+        return note.with_signatures(*cosigs)
+
+    def checkpoint_sizes(self) -> list[int]:
+        """The sizes at which the log signed a checkpoint, ascending."""
+        rows = self._reader().execute("SELECT size FROM checkpoints ORDER BY size").fetchall()
+        return [int(s) for (s,) in rows]
+
+    def inclusion_proof(self, index: int, size: int) -> tuple[bytes, ...]:
+        """The RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size``."""
+        conn = self._reader()
+        with read_snapshot(conn):
+            return inclusion_proof(index, size, _SqliteTree(conn, self._size_of(conn)))
+
+    def consistency_proof(self, old_size: int, new_size: int) -> tuple[bytes, ...]:
+        """The RFC 9162 consistency proof from the tree of ``old_size`` to ``new_size``."""
+        conn = self._reader()
+        with read_snapshot(conn):
+            return consistency_proof(old_size, new_size, _SqliteTree(conn, self._size_of(conn)))
+
+    def root(self, size: int) -> bytes:
+        """The tree root at ``size``, computed from the stored hashes."""
+        conn = self._reader()
+        with read_snapshot(conn):
+            return tree_root(_SqliteTree(conn, self._size_of(conn)), size)
+
+    # ------------------------------------------------------------------ cosignatures
+
+    def store_cosignature(self, size: int, party: str, signature_line: str) -> None:
+        """Keep ``party``'s cosignature line on the checkpoint at ``size``, once it verifies.
+
+        ``signature_line`` is a note signature line (``— <name> <base64>``, with or without
+        its newline) by the party's key used as a cosignature/v1 key (type 0x04). Raises
+        :class:`~skyparley.errors.VerificationError` when it does not verify, and
+        :class:`LedgerInputError` for an unknown party, size or a malformed line. A party's
+        first cosignature of a size is kept; later ones for the same size are ignored.
+        """
+        key = self._keyring.get(party)
+        if key is None:
+            raise LedgerInputError(field="party", reason=f"party {party!r} has no key")
+        witness = key.with_type(COSIGNATURE_V1)
+        note = parse_note(self._checkpoint_note_text(size))
+        line = signature_line if signature_line.endswith("\n") else signature_line + "\n"
+        signed = parse_note(note.text + "\n" + line)
+        (sig,) = signed.signatures
+        if not sig.matches(witness):
+            raise VerificationError(
+                what="cosignature",
+                where=f"party {party}, size {size}",
+                reason=f"the line is not by the party's cosigning key "
+                f"{witness.name}+{witness.key_id.hex()}",
+            )
+        verify_note(signed, [witness])
+        stored_s = self._clock.now_s()
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO cosignatures (size, party, line, stored_s) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (size, party) DO NOTHING",
+                (size, party, sig.to_line(), stored_s),
+            )
+
+        self._call(insert)
+
+    def _checkpoint_note_text(self, size: int) -> str:
+        row = (
+            self._reader()
+            .execute("SELECT note FROM checkpoints WHERE size = ?", (size,))
+            .fetchone()
+        )
+        if row is None:
+            raise LedgerInputError(field="size", reason=f"no checkpoint at size {size}")
+        return str(row[0])
+
+    def cosignatures(self, size: int) -> list[NoteSignature]:
+        """The cosignature lines kept for the checkpoint at ``size``, by party."""
+        return list(self.checkpoint(size).signatures[1:])
