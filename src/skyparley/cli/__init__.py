@@ -120,6 +120,26 @@ examples:
 exit codes: 0 the protocol is valid, 2 it is not (the message names the field).
 """
 
+PLAN_EXAMPLE = """\
+example:
+  skyparley plan check --protocol memorandum.yaml notice.json --against notices/
+"""
+
+PLAN_CHECK_EXAMPLE = """\
+examples:
+  skyparley plan check --protocol memorandum.yaml notice.json --against notices/
+  skyparley plan check --protocol memorandum.yaml notice.json --against others.json \\
+      --format json --now 2015-09-30T04:00:00Z
+  skyparley plan check --protocol memorandum.yaml notice.json --against notices/ --as relief
+
+the notices and protected areas to check against: JSON files (one object, or a list
+  of objects) or folders of them (every *.json file); each object has "type":
+  "operation_notice" or "protected_area" (or is told by its fields: party/volumes,
+  owner/volume). Items of the notice's own party are skipped.
+
+exit codes: 0 clear, 1 findings, 2 bad input (the message names the file and field).
+"""
+
 
 def _wrap(text: str) -> str:
     """A description paragraph wrapped for the terminal (the epilogs keep their layout)."""
@@ -229,6 +249,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: table)",
     )
     check.set_defaults(handler=_lazy("skyparley.cli._protocol", "check"))
+
+    plan = sub.add_parser(
+        "plan",
+        help="check operation notices before anyone flies",
+        description=_wrap(
+            "Commands on operation notices: check one against the other parties' notices, "
+            "their protected areas and the protocol's zones."
+        ),
+        epilog=PLAN_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="COMMAND", required=True)
+    pc = plan_sub.add_parser(
+        "check",
+        help="check an operation notice against notices, protected areas and zones",
+        description=_wrap(
+            "Check an operation notice (JSON) against other parties' live notices and "
+            "protected areas, with the protocol's strategic buffers, and against its zone "
+            "rules (notice hours, zones closed to the party). Prints the findings one party "
+            "may see: the overlap only, never the other side's whole volume unless the "
+            "protocol's sharing policy says so."
+        ),
+        epilog=PLAN_CHECK_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pc.add_argument("notice", metavar="NOTICE.json", help="the operation notice to check")
+    pc.add_argument(
+        "--protocol", required=True, metavar="FILE", help="the protocol file (.yaml, .toml)"
+    )
+    pc.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="DIR_OR_FILE",
+        help="notices and protected areas to check against (repeatable; default: none, "
+        "so only the zone rules apply)",
+    )
+    pc.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+    pc.add_argument(
+        "--now",
+        metavar="T",
+        help="check the notice as filed at T, RFC 3339 or epoch seconds (default: its "
+        '"filed" member, else the current time)',
+    )
+    pc.add_argument(
+        "--as",
+        dest="reader",
+        metavar="PARTY",
+        help="print the findings as PARTY sees them (default: the notice's party)",
+    )
+    pc.set_defaults(handler=_lazy("skyparley.cli._plan", "check"))
 
     demo = sub.add_parser(
         "demo",
