@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from tests.adapters.ledger_harness import HarnessResult, run_harness
 
-from skyparley.adapters.ledger_store import SqliteLedger
+from skyparley.adapters.ledger_store import LedgerReader, SqliteLedger
 from skyparley.domain.ledger import (
     COSIGNATURE_V1,
     Entry,
@@ -488,3 +488,36 @@ def test_the_harness_catches_a_server_that_acks_before_it_commits(tmp_path: Path
         deadline_s=60.0,
     )
     assert result.lost > 0, result.summary()
+
+
+def test_the_log_records_party_keys_and_protocol_hash_for_export(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    with open_ledger(path, protocol_hash="ab" * 32) as store:
+        store.append(Author("blue").next())
+    with LedgerReader(path) as reader:
+        assert reader.origin == LOG
+        assert reader.service_key == SERVICE.verifier.to_text()
+        assert reader.party_keys == {p: k.verifier.to_text() for p, k in PARTY_KEYS.items()}
+        assert reader.protocol_hash == "ab" * 32
+        with reader.snapshot():
+            assert reader.latest_size() == 1
+            reader.check_leaves(1)
+    # another key for a party the log already knows is refused on open
+    other = SigningKey.from_seed("blue", bytes([99]) * 32).verifier
+    ring = KeyRing([other, *(k.verifier for p, k in PARTY_KEYS.items() if p != "blue")])
+    with pytest.raises(LedgerInputError, match="party blue's key") as exc:
+        SqliteLedger(path, service_key=SERVICE, origin=LOG, keyring=ring, clock=ManualClock())
+    assert exc.value.field == "keyring"
+
+
+def test_the_reader_refuses_what_is_not_a_ledger(tmp_path: Path) -> None:
+    with pytest.raises(LedgerInputError, match="no such ledger file"):
+        LedgerReader(tmp_path / "none.db")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not sqlite at all" * 100)
+    with pytest.raises(LedgerInputError, match="not a ledger database"):
+        LedgerReader(junk)
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    with pytest.raises(LedgerInputError, match="is not a skyparley ledger"):
+        LedgerReader(empty)

@@ -16,7 +16,11 @@ safe either way.
 Schema (``PRAGMA user_version`` 1)
 ----------------------------------
 ``meta(key, value)``
-    ``origin`` and ``service_key`` (the service's verifier key text), checked on open.
+    ``origin`` and ``service_key`` (the service's verifier key text), checked on open;
+    ``party_keys`` (a JSON object, party id to verifier key text: the keyring the log was
+    opened with, parties added on a later open are merged in, a changed key is refused) and,
+    when given at creation, ``protocol_hash`` (the content hash of the protocol the log was
+    created under). An export copies them into the bundle.
 ``leaves(idx, party, idem, kind, client_time, entry_hash, leaf, leaf_hash, logged_s)``
     One row per leaf, ``idx`` from 0; ``UNIQUE (party, idem)``; ``leaf`` is the leaf bytes
     of :meth:`~skyparley.domain.ledger.entry.SignedEntry.leaf_bytes`, ``entry_hash`` the hex
@@ -33,8 +37,11 @@ Schema (``PRAGMA user_version`` 1)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import queue
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -65,7 +72,7 @@ from skyparley.domain.ledger.receipt import Receipt
 from skyparley.domain.ports import Clock, LoggedEntry
 from skyparley.errors import LedgerError, LedgerInputError, VerificationError
 
-__all__ = ["DEFAULT_MAX_BATCH", "SqliteLedger"]
+__all__ = ["DEFAULT_MAX_BATCH", "LedgerReader", "SqliteLedger"]
 
 DEFAULT_MAX_BATCH = 512
 """Most appends one group commit takes from the queue."""
@@ -204,6 +211,18 @@ _STOP = object()
 _T = TypeVar("_T")
 
 
+def _party_keys(text: str | None) -> dict[str, str]:
+    """The ``party_keys`` meta value as a dict (empty for a log made before it existed)."""
+    if text is None:
+        return {}
+    value = json.loads(text)
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise LedgerError("the ledger's meta party_keys is not an object of key texts")
+    return value
+
+
 def _prepare(signed: SignedEntry, keyring: KeyRing, log_id: str) -> _Append:
     """Checks that need no state (the signature, the log id) and the derived bytes."""
     entry = verify_entry(signed, keyring, log_id=log_id)
@@ -221,8 +240,10 @@ class SqliteLedger:
 
     ``origin`` names the log: checkpoints carry it and entries must name it as ``log_id``.
     ``service_key`` signs the checkpoints; ``keyring`` holds the parties' keys; ``clock``
-    stamps ``logged_s`` and checkpoint times. Opening an existing file with another origin
-    or service key is refused. Use as a context manager, or call :meth:`close`.
+    stamps ``logged_s`` and checkpoint times. ``protocol_hash`` (optional) is recorded when
+    the file is created. Opening an existing file with another origin or service key, or
+    with another key for a party it already knows, is refused. Use as a context manager, or
+    call :meth:`close`.
     """
 
     def __init__(
@@ -234,14 +255,20 @@ class SqliteLedger:
         keyring: KeyRing,
         clock: Clock,
         max_batch: int = DEFAULT_MAX_BATCH,
+        protocol_hash: str | None = None,
     ) -> None:
         Checkpoint(origin=origin, size=0, root_hash=EMPTY_ROOT)  # validates the origin line
+        if protocol_hash is not None and not re.fullmatch(r"[0-9a-f]{64}", protocol_hash):
+            raise LedgerInputError(
+                field="protocol_hash", reason="must be 64 lowercase hex digits (a SHA-256)"
+            )
         if max_batch < 1:
             raise LedgerInputError(field="max_batch", reason="must be at least 1")
         self._path = Path(path)
         self._origin = origin
         self._service_key = service_key
         self._keyring = keyring
+        self._protocol_hash = protocol_hash
         self._clock = clock
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -374,29 +401,44 @@ class SqliteLedger:
     def _open_meta(self) -> None:
         conn = self._conn
         vkey = self._service_key.verifier.to_text()
+        keys = {party: key.to_text() for party, key in self._keyring.items()}
 
-        def body() -> dict[str, str]:
+        def body() -> None:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             if not meta:  # a new log: its identity and the checkpoint of the empty tree
-                conn.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [("origin", self._origin), ("service_key", vkey)],
-                )
+                rows = [("origin", self._origin), ("service_key", vkey)]
+                rows.append(("party_keys", json.dumps(keys, sort_keys=True)))
+                if self._protocol_hash is not None:
+                    rows.append(("protocol_hash", self._protocol_hash))
+                conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
                 note = sign_checkpoint(Checkpoint(self._origin, 0, EMPTY_ROOT), self._service_key)
                 conn.execute(_INSERT_CHECKPOINT, (0, EMPTY_ROOT, str(note), self._clock.now_s()))
-            return meta
+                return
+            if meta.get("origin") != self._origin:
+                raise LedgerInputError(
+                    field="origin",
+                    reason=f"{self._path} is the log {meta.get('origin')!r}, not {self._origin!r}",
+                )
+            if meta.get("service_key") != vkey:
+                raise LedgerInputError(
+                    field="service_key",
+                    reason=f"{self._path} is signed by {meta.get('service_key')}, not {vkey}",
+                )
+            stored = _party_keys(meta.get("party_keys"))
+            for party, text in keys.items():
+                if stored.setdefault(party, text) != text:
+                    raise LedgerInputError(
+                        field="keyring",
+                        reason=f"party {party}'s key {text} is not the key {stored[party]} "
+                        f"this log has recorded for it",
+                    )
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('party_keys', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (json.dumps(stored, sort_keys=True),),
+            )
 
-        meta = self._transaction(body)
-        if meta and meta.get("origin") != self._origin:
-            raise LedgerInputError(
-                field="origin",
-                reason=f"{self._path} is the log {meta.get('origin')!r}, not {self._origin!r}",
-            )
-        if meta and meta.get("service_key") != vkey:
-            raise LedgerInputError(
-                field="service_key",
-                reason=f"{self._path} is signed by {meta.get('service_key')}, not {vkey}",
-            )
+        self._transaction(body)
 
     def _committed_size(self) -> int:
         row = self._conn.execute("SELECT coalesce(max(idx) + 1, 0) FROM leaves").fetchone()
@@ -801,3 +843,154 @@ class SqliteLedger:
     def cosignatures(self, size: int) -> list[NoteSignature]:
         """The cosignature lines kept for the checkpoint at ``size``, by party."""
         return list(self.checkpoint(size).signatures[1:])
+
+
+# ----------------------------------------------------------------------------- read-only
+
+
+class LedgerReader:
+    """A ledger file opened read-only, for export and audit: no key needed, nothing written.
+
+    It reads what the file holds *as it is*: nothing here checks a signature or a proof (an
+    exported bundle is verified by :func:`~skyparley.domain.ledger.bundle.verify_bundle`),
+    so a tampered file is exported with its tampering in plain view. The few things that make
+    an export impossible raise :class:`~skyparley.errors.VerificationError`: a leaf row
+    missing below the latest checkpoint's size, a leaf row beyond it, a tree hash missing.
+
+    Reads between :meth:`snapshot` enter and exit see one committed state.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        fld = str(path)
+        if not self._path.is_file():
+            raise LedgerInputError(field=fld, reason="no such ledger file")
+        try:
+            self._conn = connect_reader(self._path)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerInputError(field=fld, reason=f"is not a ledger database ({exc})") from None
+        try:
+            version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+            meta = (
+                dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+                if version == len(SCHEMA)
+                else {}
+            )
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise LedgerInputError(field=fld, reason=f"is not a ledger database ({exc})") from None
+        if "origin" not in meta or "service_key" not in meta:
+            self._conn.close()
+            raise LedgerInputError(
+                field=fld, reason=f"is not a skyparley ledger (schema version {version})"
+            )
+        self.origin: str = meta["origin"]
+        """The log's origin line."""
+        self.service_key: str = meta["service_key"]
+        """The service's verifier key text."""
+        self.party_keys: dict[str, str] = _party_keys(meta.get("party_keys"))
+        """Party id to verifier key text, as recorded (empty for a log made before)."""
+        self.protocol_hash: str | None = meta.get("protocol_hash")
+        """The content hash of the protocol recorded at creation, if any."""
+
+    def __enter__(self) -> LedgerReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: every read inside it sees the same committed state."""
+        return read_snapshot(self._conn)
+
+    def latest_size(self) -> int:
+        """The size of the latest signed checkpoint."""
+        row = self._conn.execute("SELECT max(size) FROM checkpoints").fetchone()
+        if row is None or row[0] is None:
+            raise VerificationError(what="database", reason="the log has no checkpoint")
+        return int(row[0])
+
+    def check_leaves(self, size: int) -> None:
+        """Check the leaf rows are exactly ``0 .. size - 1``; names the first one that is not."""
+        conn = self._conn
+        beyond = conn.execute("SELECT min(idx) FROM leaves WHERE idx >= ?", (size,)).fetchone()
+        row = conn.execute("SELECT count(*) FROM leaves WHERE idx < ?", (size,)).fetchone()
+        if int(row[0]) < size:
+            expected = 0
+            rows = conn.execute("SELECT idx FROM leaves WHERE idx < ? ORDER BY idx", (size,))
+            for (idx,) in rows:
+                if idx != expected:
+                    break
+                expected += 1
+            raise VerificationError(
+                what="database",
+                where=f"leaf {expected}",
+                reason=f"the row is missing, yet the latest checkpoint covers {size} leaves "
+                "(a deleted row?)",
+            )
+        if beyond is not None and beyond[0] is not None:
+            raise VerificationError(
+                what="database",
+                where=f"leaf {int(beyond[0])}",
+                reason=f"the row lies beyond the latest checkpoint (size {size}): no signed "
+                "checkpoint covers it (a row added behind the service's back?)",
+            )
+
+    def index_range(self, from_s: float | None, to_s: float | None, size: int) -> tuple[int, int]:
+        """``[lo, hi)``: the leaves from the first logged at or after ``from_s`` to the last
+        logged before ``to_s`` (every leaf between them included, whatever its time)."""
+        lo_row = self._conn.execute(
+            "SELECT min(idx) FROM leaves WHERE idx < ? AND (? IS NULL OR logged_s >= ?)",
+            (size, from_s, from_s),
+        ).fetchone()
+        hi_row = self._conn.execute(
+            "SELECT max(idx) FROM leaves WHERE idx < ? AND (? IS NULL OR logged_s < ?)",
+            (size, to_s, to_s),
+        ).fetchone()
+        if lo_row[0] is None or hi_row[0] is None or int(hi_row[0]) < int(lo_row[0]):
+            lo = size if lo_row[0] is None else int(lo_row[0])
+            return lo, lo
+        return int(lo_row[0]), int(hi_row[0]) + 1
+
+    def leaves(self, lo: int, hi: int) -> list[tuple[int, bytes, float]]:
+        """``(index, leaf bytes, logged_s)`` of the leaves ``lo .. hi - 1``, as stored."""
+        rows = self._conn.execute(
+            "SELECT idx, leaf, logged_s FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (lo, hi),
+        ).fetchall()
+        return [(int(i), bytes(b), float(t)) for i, b, t in rows]
+
+    def checkpoint_sizes(self) -> list[int]:
+        """The sizes of the signed checkpoints, ascending."""
+        rows = self._conn.execute("SELECT size FROM checkpoints ORDER BY size").fetchall()
+        return [int(s) for (s,) in rows]
+
+    def cosigned_sizes(self) -> list[int]:
+        """The sizes of the checkpoints with at least one stored cosignature, ascending."""
+        rows = self._conn.execute("SELECT DISTINCT size FROM cosignatures ORDER BY size").fetchall()
+        return [int(s) for (s,) in rows]
+
+    def checkpoint_text(self, size: int) -> str:
+        """The stored checkpoint note at ``size`` with its stored cosignature lines appended.
+
+        The text is copied as stored, not parsed: a damaged note is the verifier's finding.
+        """
+        row = self._conn.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        if row is None:
+            raise LedgerInputError(field="size", reason=f"no checkpoint at size {size}")
+        lines = self._conn.execute(
+            "SELECT line FROM cosignatures WHERE size = ? ORDER BY party", (size,)
+        ).fetchall()
+        return str(row[0]) + "".join(str(line) for (line,) in lines)
+
+    def inclusion_proof(self, index: int, size: int) -> tuple[bytes, ...]:
+        """The inclusion proof of leaf ``index`` in the tree of ``size``, from stored hashes."""
+        return inclusion_proof(index, size, _SqliteTree(self._conn, size))
+
+    def consistency_proof(self, old_size: int, new_size: int) -> tuple[bytes, ...]:
+        """The consistency proof from ``old_size`` to ``new_size``, from stored hashes."""
+        return consistency_proof(old_size, new_size, _SqliteTree(self._conn, new_size))

@@ -141,6 +141,62 @@ exit codes: 0 clear, 1 findings, 2 bad input (the message names the file and fie
 """
 
 
+KEYS_EXAMPLE = """\
+example:
+  skyparley keys new --party coalition --out keys/
+"""
+
+KEYS_NEW_EXAMPLE = """\
+examples:
+  skyparley keys new --party coalition --out keys/
+  SKYPARLEY_PASSPHRASE=... skyparley keys new --party russia --out keys/ \\
+      --passphrase-env SKYPARLEY_PASSPHRASE
+
+writes DIR/ID.key (PKCS #8 PEM, mode 0600 from creation, never overwritten) and
+  DIR/ID.pub (the verifier key), and prints the verifier key to paste into the protocol
+  as the party's public_key. The passphrase is read from the named environment variable,
+  never from a prompt.
+"""
+
+LEDGER_EXAMPLE = """\
+example:
+  skyparley ledger export --db ledger.db --out record.json
+  skyparley ledger verify record.json
+"""
+
+LEDGER_EXPORT_EXAMPLE = """\
+examples:
+  skyparley ledger export --db ledger.db --out record.json
+  skyparley ledger export --db ledger.db --from 2017-09-16T00:00:00Z \\
+      --to 2017-09-17T00:00:00Z --out deir-ez-zor.json
+  skyparley ledger export --db ledger.db --out record.json --checkpoint coalition.cp
+
+--from/--to select the entries logged in [FROM, TO) (RFC 3339 or epoch seconds), and every
+  entry between the first and the last of them. The bundle also holds the checkpoints
+  covering them, the cosigned ones, the latest, and consistency proofs to the latest.
+
+exit codes: 0 written, 1 the database does not hold a whole log (a row missing or added:
+  the message names the leaf), 2 bad input.
+"""
+
+LEDGER_VERIFY_EXAMPLE = """\
+examples:
+  skyparley ledger verify record.json
+  skyparley ledger verify record.json --protocol memorandum.yaml
+  skyparley ledger verify record.json --checkpoint coalition.cp
+
+checks every entry signature, inclusion proof and party chain, every checkpoint's service
+  signature and cosignatures, forks, and consistency with the latest checkpoint and with
+  each --checkpoint a party stored; then prints the timeline: who notified what, when it
+  was logged, who saw it (cosigned), and whether it was acknowledged by the deadline.
+  Without --checkpoint or cosignatures of a larger tree, a log cut short and re-signed by
+  the service itself cannot be told from a shorter log (see docs/ledger.md).
+
+exit codes: 0 everything verifies, 1 something does not (the first bad entry or checkpoint
+  is named), 2 the file is not a bundle (the message names the field).
+"""
+
+
 def _wrap(text: str) -> str:
     """A description paragraph wrapped for the terminal (the epilogs keep their layout)."""
     return textwrap.fill(text, width=79)
@@ -305,6 +361,103 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the findings as PARTY sees them (default: the notice's party)",
     )
     pc.set_defaults(handler=_lazy("skyparley.cli._plan", "check"))
+
+    keys = sub.add_parser(
+        "keys",
+        help="make the parties' signing keys",
+        description=_wrap(
+            "Commands on party keys: Ed25519 key pairs named and identified as in C2SP "
+            "signed-note; the public halves are listed in the protocol."
+        ),
+        epilog=KEYS_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
+    kn = keys_sub.add_parser(
+        "new",
+        help="make a party's key pair (private key file mode 0600)",
+        description=_wrap(
+            "Make a new Ed25519 key pair for a party: DIR/ID.key holds the private key "
+            "(PKCS #8 PEM, optionally encrypted), DIR/ID.pub the verifier key text."
+        ),
+        epilog=KEYS_NEW_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    kn.add_argument("--party", required=True, metavar="ID", help="the party id (names the key)")
+    kn.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for the key files (made if missing)"
+    )
+    kn.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="encrypt the private key with the passphrase in environment variable VAR",
+    )
+    kn.set_defaults(handler=_lazy("skyparley.cli._keys", "new"))
+
+    ledger = sub.add_parser(
+        "ledger",
+        help="export and verify the signed record",
+        description=_wrap(
+            "Commands on the ledger: export a slice of it into one bundle file, and verify "
+            "a bundle offline, from signatures and proofs alone."
+        ),
+        epilog=LEDGER_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="COMMAND", required=True)
+    le = ledger_sub.add_parser(
+        "export",
+        help="write entries, proofs, checkpoints and keys into one bundle file",
+        description=_wrap(
+            "Export entries of a ledger database with their inclusion proofs, the signed "
+            "and cosigned checkpoints with consistency proofs, the public keys and the "
+            "protocol hash, into one JSON bundle (written atomically). No key is needed."
+        ),
+        epilog=LEDGER_EXPORT_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    le.add_argument("--db", required=True, metavar="PATH", help="the ledger database")
+    le.add_argument("--out", required=True, metavar="BUNDLE", help="the bundle file to write")
+    le.add_argument(
+        "--from", dest="from_", metavar="T", help="first log time, RFC 3339 or epoch seconds"
+    )
+    le.add_argument("--to", metavar="T", help="end of the log times (exclusive)")
+    le.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint a party stored: include a consistency proof from its size (repeatable)",
+    )
+    le.set_defaults(handler=_lazy("skyparley.cli._ledger", "export"))
+    lv = ledger_sub.add_parser(
+        "verify",
+        help="verify a bundle offline and print its timeline",
+        description=_wrap(
+            "Verify a ledger bundle offline and print the timeline of its messages with "
+            "their delivery and acknowledgement status."
+        ),
+        epilog=LEDGER_VERIFY_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lv.add_argument("bundle", metavar="BUNDLE", help="the bundle file")
+    lv.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint a party stored earlier: the log must be consistent with it (repeatable)",
+    )
+    lv.add_argument(
+        "--protocol",
+        metavar="FILE",
+        help="pin the party keys and protocol hash to this protocol, and take the "
+        "acknowledgement deadlines from it",
+    )
+    lv.add_argument(
+        "--service-key", metavar="VKEY", help="pin the service's verifier key (name+id+key)"
+    )
+    lv.set_defaults(handler=_lazy("skyparley.cli._ledger", "verify"))
 
     demo = sub.add_parser(
         "demo",
