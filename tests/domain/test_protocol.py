@@ -45,6 +45,9 @@ def test_the_shipped_protocol_is_valid_and_complete() -> None:
     assert euphrates.rules.side == "east"
     assert p.sharing.tracks_within_nm == 40.0
     assert schema_accepts(example())
+    ring = p.keyring()
+    assert sorted(ring) == ["coalition", "relief", "russia"]
+    assert ring["russia"].to_text().startswith("russia+1c79736a+")
 
 
 def test_the_content_hash_ignores_layout_but_not_substance(tmp_path: Path) -> None:
@@ -88,6 +91,7 @@ _DELETE = object()
         (("parties", 1, "language"), "fr", "parties[1].language", "one of ar, en, ru"),
         (("parties", 0, "public_key"), "coalition+00000000+AAAA", "parties[0].public_key", ""),
         (("parties", 1, "id"), "coalition", "parties[1].id", "listed twice"),
+        (("parties", 2, "id"), "ocha", "parties[2].public_key", "carries the party id"),
         (("parties", 2, "weapons"), "none", "parties[2].weapons", "not a known field"),
         (("tactical", "hsep_nm"), -5, "tactical.hsep_nm", "positive"),
         (("tactical", "alt_tolerance_ft"), 1000, "tactical.alt_tolerance_ft", "smaller than"),

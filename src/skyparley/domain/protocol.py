@@ -21,6 +21,7 @@ from typing import Any, Final
 import rfc8785
 
 from skyparley.domain._fields import Fields
+from skyparley.domain.ledger.entry import KeyRing
 from skyparley.domain.ledger.keys import VerifierKey, parse_verifier_key
 from skyparley.domain.separation import SeparationMinima
 from skyparley.errors import InputError
@@ -177,6 +178,10 @@ class Protocol:
     sharing: SharingPolicy
     content_hash: str
 
+    def keyring(self) -> KeyRing:
+        """The parties' verifier keys, by party id: what the ledger checks entries against."""
+        return KeyRing({p.id: p.public_key for p in self.parties})
+
     def party(self, party_id: str) -> Party:
         """The party with that id."""
         for p in self.parties:
@@ -260,6 +265,11 @@ def _parties(top: Fields) -> tuple[Party, ...]:
             key = parse_verifier_key(key_text)
         except InputError as exc:
             raise InputError(field=f.at("public_key"), reason=exc.reason) from None
+        if key.name != pid:
+            raise InputError(
+                field=f.at("public_key"),
+                reason=f"is named {key.name!r}: a party's key carries the party id ({pid!r})",
+            )
         if any(p.public_key.public_key == key.public_key for p in parties):
             raise InputError(field=f.at("public_key"), reason="is another party's key")
         f.done()
