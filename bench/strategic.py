@@ -5,27 +5,31 @@ Run from the repository root::
     .venv/bin/python bench/strategic.py [--sizes 1000,10000,100000] [--queries 1000]
                                         [--hot 1000] [--hot-stacked 200] [--seed 0]
 
-1. **Check latency.** N active volumes (grouped in notices of 1 to 3 volumes) over the
-   Middle East, lat 12-42N, lon 25-63E: a third each polygons (4-10 vertices, star-shaped),
-   circles and corridors (2-4 legs, half-width 0.5-3 NM), 5-150 km across (log-uniform);
-   altitude bands from the surface to FL350, 1,000-15,000 ft thick; windows of 30 min to
-   6 h starting anywhere in one week. A check is one new notice drawn the same way: for each
-   of its volumes, :meth:`SpaceTimeIndex.candidates` and then the exact
-   :func:`~skyparley.domain.volumes.overlap_4d` on every candidate, with the buffers of the
-   Syria 2015 protocol (5 NM, 1,000 ft, 15 min). p50 and p99 over ``--queries`` notices.
-   Peer: the same check with a brute-force numpy scan of every volume's bounding cap,
-   window and band instead of the index (what a service without an index does at best).
-2. **Build and updates**: :meth:`SpaceTimeIndex.add_many` for all N, then single
-   ``remove``, ``add`` and ``replace`` on the full index. For scale: building a shapely
-   STRtree (immutable) over N boxes, which an STRtree-only design pays per update.
+1. **Check latency.** N active volumes (grouped in notices of 1 to 3 volumes, filed by
+   coalition and relief) over the Middle East, lat 12-42N, lon 25-63E: a third each polygons
+   (4-10 vertices, star-shaped), circles and corridors (2-4 legs, half-width 0.5-3 NM),
+   5-150 km across (log-uniform); altitude bands from the surface to FL350, 1,000-15,000 ft
+   thick; windows of 30 min to 6 h starting anywhere in one week. A check is one new notice
+   of russia's drawn the same way, checked the way the service will: :func:`check_notice`
+   with ``candidates=`` a :class:`StrategicIndex` holding the N volumes (the index's
+   candidates, a cheap per-pair prefilter, the exact
+   :func:`~skyparley.domain.volumes.overlap_4d`, the findings), with the buffers of the
+   Syria 2015 protocol (5 NM, 1,000 ft, 15 min) and no zones. p50 and p99 over
+   ``--queries`` notices. Peer: a brute-force numpy scan of every volume's bounding cap,
+   window and band instead of the index, then ``overlap_4d`` on each (what a service without
+   an index does at best; no findings built).
+2. **Build and updates**: :meth:`StrategicIndex.upsert` of the N volumes' notices, then
+   single ``remove``, ``upsert`` (a new notice) and ``upsert`` of a new version (replacing
+   the old) on the full index. For scale: building a shapely STRtree (immutable) over N
+   boxes, which an STRtree-only design pays per update.
 3. **One hot area**: ``--hot`` single-volume notices filed one after the other into one
    50 km x 50 km square at 33.5N 36.3E, on top of the largest background: each is checked
-   (index + exact) against everything active, then added. ``day``: 1-10 km shapes, windows of
-   30-120 min over one day, bands up to FL150. ``stacked``: the worst case, every notice in
-   the same 2 h and the same band, so only the distance keeps two notices apart (with 5 NM
+   (as above) against everything active, then upserted. ``day``: 1-10 km shapes, windows
+   of 30-120 min over one day, bands up to FL150. ``stacked``: the worst case, every notice
+   in the same 2 h and the same band, so only the distance keeps two notices apart (with 5 NM
    buffers, most pairs closer than about 20 km conflict); only ``--hot-stacked`` filings are
    run (the cost grows with the square of the count). The time spent in ``overlap_4d`` is
-   shown apart.
+   measured apart, in a second pass with each call timed.
 
 Progress goes to stderr, the tables to stdout.
 """
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import gc
 import math
 import os
@@ -44,11 +49,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import shapely  # type: ignore[import-untyped]
 
-from skyparley.domain.spatial_index import SpaceTimeIndex, bounding_cap
+from skyparley.adapters.protocol_file import load_protocol
+from skyparley.domain import strategic as domain_strategic
+from skyparley.domain.notices import OperationNotice
+from skyparley.domain.protocol import Protocol, StrategicBuffers
+from skyparley.domain.spatial_index import bounding_cap
+from skyparley.domain.strategic import check_notice
+from skyparley.domain.strategic_index import StrategicIndex, key_of
 from skyparley.domain.volumes import AltitudeBand, TimeWindow, Volume4D, overlap_4d
 from skyparley.geo.areas import Circle, Corridor, Polygon, Shape
 from skyparley.geo.units import NM_M
@@ -60,6 +74,9 @@ T0 = 1_444_003_200.0  # 2015-10-05T00:00:00Z, a Monday
 WEEK_S = 7 * 86_400.0
 HOT_CENTRE = (33.5, 36.3)
 Key = tuple[int, int]
+PROTOCOL_FILE = Path(__file__).resolve().parents[1] / "src/skyparley/data/protocols/syria-2015.yaml"
+CHECKER = "russia"
+"""The party whose notices are checked; the background belongs to the other parties."""
 
 
 def progress(msg: str) -> None:
@@ -223,54 +240,59 @@ class CheckStats:
     exact_s: float = 0.0
     exact_calls: int = 0
     found_s: float = 0.0
+    found_calls: int = 0
     found_pairs: list[tuple[Volume4D, Volume4D]] = field(default_factory=list)
 
 
-def check_with_index(
-    index: SpaceTimeIndex[Key],
-    notice: Sequence[Volume4D],
-    b: Buffers,
-    stats: CheckStats | None = None,
-) -> int:
-    kw = b.kw()
-    findings = 0
-    for v in notice:
-        keys = index.candidates(v, **kw)
-        if stats is None:
-            findings += sum(overlap_4d(v, index.get(k), **kw) is not None for k in keys)
-            continue
-        stats.candidates += len(keys)
-        for k in keys:
-            t = time.perf_counter()
-            hit = overlap_4d(v, index.get(k), **kw) is not None
-            dt = time.perf_counter() - t
-            stats.exact_s += dt
-            stats.exact_calls += 1
-            if hit:
-                stats.found_s += dt
-                findings += 1
-                if len(stats.found_pairs) < 300:
-                    stats.found_pairs.append((v, index.get(k)))
-    if stats is not None:
-        stats.findings += findings
-    return findings
+def check(index: StrategicIndex, notice: OperationNotice, protocol: Protocol, now_s: float) -> int:
+    """The real path: check_notice with the index's candidates; findings for the notice's party."""
+    found = check_notice(notice, protocol, candidates=index.candidates, now_s=now_s)
+    return sum(f.reader == notice.party for f in found)
 
 
-def candidates_of(
-    index: SpaceTimeIndex[Key], notice: Sequence[Volume4D], kw: dict[str, float]
-) -> list[list[Key]]:
-    return [index.candidates(v, **kw) for v in notice]
+def check_counted(
+    index: StrategicIndex,
+    notice: OperationNotice,
+    protocol: Protocol,
+    now_s: float,
+    stats: CheckStats,
+) -> float:
+    """:func:`check` with every overlap_4d call timed (seconds in all, for the share)."""
+    real = overlap_4d
+
+    def timed(a: Volume4D, b: Volume4D, **kw: float) -> Any:
+        t = time.perf_counter()
+        o = real(a, b, **kw)
+        dt = time.perf_counter() - t
+        stats.exact_s += dt
+        stats.exact_calls += 1
+        if o is not None:
+            stats.found_s += dt
+            stats.found_calls += 1
+            if len(stats.found_pairs) < 300:
+                stats.found_pairs.append((a, b))
+        return o
+
+    stats.candidates += sum(len(index.candidates(v)) for v in notice.volumes)
+    with patch.object(domain_strategic, "overlap_4d", timed):
+        t = time.perf_counter()
+        stats.findings += check(index, notice, protocol, now_s)
+        return time.perf_counter() - t
 
 
-def scan_candidates_of(peer: ScanPeer, notice: Sequence[Volume4D], b: Buffers) -> list[list[int]]:
-    return [peer.candidates(v, b) for v in notice]
+def candidates_of(index: StrategicIndex, notice: OperationNotice) -> list[list[Any]]:
+    return [index.candidates(v) for v in notice.volumes]
 
 
-def check_with_scan(peer: ScanPeer, notice: Sequence[Volume4D], b: Buffers) -> int:
+def scan_candidates_of(peer: ScanPeer, notice: OperationNotice, b: Buffers) -> list[list[int]]:
+    return [peer.candidates(v, b) for v in notice.volumes]
+
+
+def check_with_scan(peer: ScanPeer, notice: OperationNotice, b: Buffers) -> int:
     kw = b.kw()
     return sum(
         overlap_4d(v, peer.volumes[i], **kw) is not None
-        for v in notice
+        for v in notice.volumes
         for i in peer.candidates(v, b)
     )
 
@@ -304,34 +326,58 @@ def keyed(notices: Sequence[Sequence[Volume4D]], first_id: int = 0) -> list[tupl
     ]
 
 
+def as_notices(
+    volumes: Sequence[Sequence[Volume4D]], prefix: str, parties: Sequence[str]
+) -> list[OperationNotice]:
+    return [
+        OperationNotice(parties[n % len(parties)], f"{prefix}-{n}", 1, "planned", tuple(vols))
+        for n, vols in enumerate(volumes)
+    ]
+
+
+def first_volumes(notices: Sequence[OperationNotice], volumes: int) -> list[OperationNotice]:
+    """The first notices, up to ``volumes`` volumes in all."""
+    out, total = [], 0
+    for notice in notices:
+        total += len(notice.volumes)
+        if total > volumes:
+            break
+        out.append(notice)
+    return out
+
+
 def run_size(
-    items: list[tuple[Key, Volume4D]],
-    queries: list[list[Volume4D]],
+    background: list[OperationNotice],
+    queries: list[OperationNotice],
+    protocol: Protocol,
     b: Buffers,
     rng: np.random.Generator,
     cell_deg: float,
-) -> tuple[list[object], list[object], list[object], SpaceTimeIndex[Key]]:
-    n = len(items)
+) -> tuple[list[object], list[object], list[object], StrategicIndex]:
+    n = sum(len(x.volumes) for x in background)
     progress(f"N={n:,}: building the index")
+    gc.collect()  # not the pending full collection of the 100k shapes just built
     t = time.perf_counter()
-    index: SpaceTimeIndex[Key] = SpaceTimeIndex(cell_deg=cell_deg)
-    index.add_many(items)
+    index = StrategicIndex(protocol.strategic, cell_deg=cell_deg)
+    index.upsert_many(background)
     build_s = time.perf_counter() - t
+    items = keyed([x.volumes for x in background])
     peer = ScanPeer(items)
-    kw = b.kw()
+    now = T0 - 86_400.0
     for q in queries[:20]:  # warm-up
-        check_with_index(index, q, b)
+        check(index, q, protocol, now)
         check_with_scan(peer, q, b)
     progress(f"N={n:,}: {len(queries)} checks with the index, then with the scan")
     gc.collect()
-    idx_only = [timed_ms(partial(candidates_of, index, q, kw)) for q in queries]
+    idx_only = [timed_ms(partial(candidates_of, index, q)) for q in queries]
     scan_only = [timed_ms(partial(scan_candidates_of, peer, q, b)) for q in queries]
     gc.collect()
-    stats = CheckStats()
-    full = [timed_ms(partial(check_with_index, index, q, b, stats)) for q in queries]
+    full = [timed_ms(partial(check, index, q, protocol, now)) for q in queries]
     gc.collect()
     scan = [timed_ms(partial(check_with_scan, peer, q, b)) for q in queries]
-    single = [ms for ms, q in zip(full, queries, strict=True) if len(q) == 1]
+    stats = CheckStats()
+    counted_s = sum(check_counted(index, q, protocol, now, stats) for q in queries)
+    single = [ms for ms, q in zip(full, queries, strict=True) if len(q.volumes) == 1]
     qn = len(queries)
     candidate_row: list[object] = [
         f"{n:,}",
@@ -350,23 +396,24 @@ def run_size(
         f"{max(full):.1f}",
         f"{pct(single, 0.99):.2f}" if single else "-",
         f"{stats.findings / qn:.2f}",
-        f"{stats.exact_s / max(1e-12, sum(full) / 1e3):.0%}",
+        f"{stats.exact_s / max(1e-12, counted_s):.0%}",
         f"{pct(scan, 0.5):.2f}",
         f"{pct(scan, 0.99):.2f}",
         f"{pct(scan, 0.5) / pct(full, 0.5):.1f}x",
         f"{pct(scan, 0.99) / pct(full, 0.99):.1f}x",
     ]
     progress(f"N={n:,}: updates")
-    keys = [k for k, _ in items]
     remove_ms, add_ms, replace_ms = [], [], []
-    for j in rng.choice(len(keys), size=min(1000, len(keys)), replace=False).tolist():
-        k = keys[j]
-        vol = index.get(k)
-        remove_ms.append(timed_ms(partial(index.remove, k)))
-        add_ms.append(timed_ms(partial(index.add, k, vol)))
-        other = items[int(rng.integers(n))][1]
-        replace_ms.append(timed_ms(partial(index.replace, k, other)))
-        index.replace(k, vol)
+    for j in rng.choice(len(background), size=min(1000, len(background)), replace=False).tolist():
+        notice = background[j]
+        key = key_of(notice)
+        remove_ms.append(timed_ms(partial(index.remove, key)))
+        add_ms.append(timed_ms(partial(index.upsert, notice)))
+        other = background[int(rng.integers(len(background)))]
+        newer = OperationNotice(notice.party, notice.id, 2, "planned", other.volumes)
+        replace_ms.append(timed_ms(partial(index.upsert, newer)))
+        # Version 3 puts the volumes of version 1 back.
+        index.upsert(OperationNotice(notice.party, notice.id, 3, "planned", notice.volumes))
     boxes = shapely.box(*np.random.default_rng(0).uniform(0, 1, (4, n)))
     strtree_ms = pct([timed_ms(partial(shapely.STRtree, boxes)) for _ in range(3)], 0.5)
     update_row: list[object] = [
@@ -386,7 +433,8 @@ def run_size(
 
 def run_hot(
     hot_pairs: list[tuple[Volume4D, Volume4D]],
-    index: SpaceTimeIndex[Key],
+    index: StrategicIndex,
+    protocol: Protocol,
     peer: ScanPeer | None,
     scenario: str,
     count: int,
@@ -394,30 +442,45 @@ def run_hot(
     rng: np.random.Generator,
 ) -> list[object]:
     progress(f"hot area ({scenario}): building {count} notices")
-    notices = [[hot_volume(rng, scenario)] for _ in range(count)]
-    background = len(index)
-    stats = CheckStats()
-    base = 10**9
+    notices = [
+        OperationNotice(CHECKER, f"hot-{n}", 1, "planned", (hot_volume(rng, scenario),))
+        for n in range(count)
+    ]
+    # Each filing is checked as the checker's, and indexed as another party's (so that the
+    # next filings are checked against it); each of the three passes below files new ids.
+    filed, counted, alone = (
+        [OperationNotice("coalition", f"{x.id}-{p}", 1, "planned", x.volumes) for x in notices]
+        for p in ("timed", "counted", "index")
+    )
+    background = sum(len(x.volumes) if isinstance(x, OperationNotice) else 1 for x in index)
+    now = T0 - 86_400.0
     t = time.perf_counter()
     for n, notice in enumerate(notices):
-        check_with_index(index, notice, b, stats)
-        index.add((base + n, 0), notice[0])
+        check(index, notice, protocol, now)
+        index.upsert(filed[n])
         if n % 100 == 99:
             progress(f"  filed {n + 1}/{count} ({time.perf_counter() - t:.1f} s)")
     total_s = time.perf_counter() - t
-    # The index alone (the candidates, no exact test) over the same filings.
-    for n in range(count):
-        index.remove((base + n, 0))
+    # The same filings again, counted (overlap_4d timed), then the index alone.
+    for x in filed:
+        index.remove(key_of(x))
+    stats = CheckStats()
+    counted_s = 0.0
+    for n, notice in enumerate(notices):
+        counted_s += check_counted(index, notice, protocol, now, stats)
+        index.upsert(counted[n])
+    for x in counted:
+        index.remove(key_of(x))
     t = time.perf_counter()
     for n, notice in enumerate(notices):
-        index.candidates(notice[0], **b.kw())
-        index.add((base + n, 0), notice[0])
+        index.candidates(notice.volumes[0])
+        index.upsert(alone[n])
     index_s = time.perf_counter() - t
     peer_s = math.nan
     if peer is not None:
         progress(f"hot area ({scenario}): the scan peer")
         items = list(zip(peer.keys, peer.volumes, strict=True))
-        hot_items = [((base + n, 0), v[0]) for n, v in enumerate(notices)]
+        hot_items = [((10**9 + n, 0), v.volumes[0]) for n, v in enumerate(notices)]
         # The peer scans the background plus the filings before each one (rebuilt arrays are
         # not counted: its best case).
         t_peer = 0.0
@@ -429,12 +492,12 @@ def run_hot(
                 check_with_scan(grown, notice, b)
             t_peer += time.perf_counter() - t
         peer_s = t_peer
-    for n in range(count):
-        index.remove((base + n, 0))
+    for x in alone:
+        index.remove(key_of(x))
     hot_pairs.extend(stats.found_pairs)
-    per_found = stats.found_s / max(1, stats.findings) * 1e3
+    per_found = stats.found_s / max(1, stats.found_calls) * 1e3
     others = stats.exact_s - stats.found_s
-    per_other = others / max(1, stats.exact_calls - stats.findings) * 1e3
+    per_other = others / max(1, stats.exact_calls - stats.found_calls) * 1e3
     return [
         scenario,
         f"{background:,}",
@@ -444,17 +507,19 @@ def run_hot(
         "-" if math.isnan(peer_s) else f"{count / peer_s:,.0f}",
         f"{stats.candidates / count:.1f}",
         f"{stats.findings / count:.1f}",
-        f"{stats.exact_s / total_s:.0%}",
+        f"{stats.exact_s / counted_s:.0%}",
         f"{per_found:.2f}",
         f"{per_other:.3f}",
     ]
 
 
 _STAGES = {
-    "_projected": "draw both shapes, grown, in the pair's frame",
+    "_projected_many": "draw both shapes, grown, in the pair's frame",
     "intersects|intersection": "intersect them (GEOS)",
-    "_lonlat_polygons": "write the overlap back in lon/lat (fold, union, orient)",
-    "_geodesic_area_m2": "geodesic area of the overlap",
+    "_parts_lonlat|_simple_lonlat_polygons|_lonlat_polygons": (
+        "write the overlap back in lon/lat (common path; fold, union on the hard cases)"
+    ),
+    "polygon_area_perimeter": "geodesic area of the overlap",
 }
 
 
@@ -529,26 +594,37 @@ def main(argv: list[str] | None = None) -> int:
     b = Buffers(args.lateral_nm, args.vertical_ft, args.time_min)
     rng = np.random.default_rng(args.seed)
     progress(f"building {sizes[-1]:,} active volumes and {args.queries} query notices")
-    notices = middle_east_notices(rng, sizes[-1])
-    queries = [
-        [middle_east_volume(rng) for _ in range(int(rng.integers(1, 4)))]
-        for _ in range(args.queries)
-    ]
-    all_items = keyed(notices)
+    notices = as_notices(middle_east_notices(rng, sizes[-1]), "bg", ("coalition", "relief"))
+    queries = as_notices(
+        [
+            [middle_east_volume(rng) for _ in range(int(rng.integers(1, 4)))]
+            for _ in range(args.queries)
+        ],
+        "q",
+        (CHECKER,),
+    )
+    protocol = dataclasses.replace(
+        load_protocol(PROTOCOL_FILE),
+        zones=(),
+        strategic=StrategicBuffers(b.lateral_nm, b.vertical_ft, b.time_min),
+    )
     candidate_rows, check_rows, update_rows = [], [], []
-    index: SpaceTimeIndex[Key] | None = None
+    index: StrategicIndex | None = None
     for n in sizes:
-        r, c, u, index = run_size(all_items[:n], queries, b, rng, args.cell_deg)
+        r, c, u, index = run_size(
+            first_volumes(notices, n), queries, protocol, b, rng, args.cell_deg
+        )
         candidate_rows.append(r)
         check_rows.append(c)
         update_rows.append(u)
     assert index is not None
     hot_pairs: list[tuple[Volume4D, Volume4D]] = []
-    hot_rows = [
-        run_hot(hot_pairs, index, ScanPeer(all_items[: sizes[-1]]), "day", args.hot, b, rng)
-    ]
+    peer = ScanPeer(keyed([x.volumes for x in index if isinstance(x, OperationNotice)]))
+    hot_rows = [run_hot(hot_pairs, index, protocol, peer, "day", args.hot, b, rng)]
     if args.hot_stacked > 0:
-        hot_rows.append(run_hot(hot_pairs, index, None, "stacked", args.hot_stacked, b, rng))
+        hot_rows.append(
+            run_hot(hot_pairs, index, protocol, None, "stacked", args.hot_stacked, b, rng)
+        )
 
     print(environment())
     print(
@@ -576,9 +652,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         table(
-            "Check latency (ms per notice): candidates + exact overlap_4d on each; 1-vol = "
-            "notices of one volume; in exact = share of the time in overlap_4d; scan = the "
-            "scan's candidates + exact",
+            "Check latency (ms per notice): check_notice through the StrategicIndex; 1-vol = "
+            "notices of one volume; findings = conflicting volume pairs; in exact = share of "
+            "the time in overlap_4d; scan = the scan's candidates + exact",
             [
                 "active",
                 "check p50",
@@ -598,8 +674,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         table(
-            "Build and updates: add_many for N (s, us per volume); one add, remove, replace on the "
-            "full index (us); an immutable shapely STRtree over N boxes, built once (ms)",
+            "Build and updates: upsert of every notice (s, us per volume); one remove, upsert of "
+            "a new notice, upsert of a new version on the full index (us per notice of 1-3 "
+            "volumes); an immutable shapely STRtree over N boxes, built once (ms)",
             [
                 "active",
                 "build s",
@@ -618,8 +695,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         table(
-            "One hot area, 50 km x 50 km: each notice checked against all active volumes, then "
-            "added (checks/s); ms per overlap_4d that finds an overlap, and per other call",
+            "One hot area, 50 km x 50 km: each notice checked (check_notice through the index) "
+            "against all active volumes, then upserted (checks/s); ms per overlap_4d that finds "
+            "an overlap, and per other call",
             [
                 "scenario",
                 "background",

@@ -71,11 +71,18 @@ import shapely  # type: ignore[import-untyped]
 from shapely.ops import split  # type: ignore[import-untyped]
 
 from skyparley.domain.notices import OperationNotice, ProtectedArea
-from skyparley.domain.protocol import Protocol, Zone
+from skyparley.domain.protocol import Protocol, StrategicBuffers, Zone
 from skyparley.domain.times import format_time, parse_time
 from skyparley.domain.volumes import Overlap4D, Volume4D, overlap_4d
 from skyparley.errors import InputError
-from skyparley.geo.areas import HARD_MAX_EXTENT_NM, AreaLimits, Polygon, Shape, overlap
+from skyparley.geo.areas import (
+    HARD_MAX_EXTENT_NM,
+    AreaLimits,
+    Polygon,
+    Shape,
+    may_overlap,
+    overlap,
+)
 from skyparley.geo.units import NM_M
 from skyparley.geo.wgs84 import destination, geodesic_inverse
 
@@ -439,6 +446,21 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600.0:.3g} h"
 
 
+def _near(a: Volume4D, b: Volume4D, s: StrategicBuffers) -> bool:
+    """False only where :func:`overlap_4d` is None for sure: windows or bands too far apart
+    (the same inequalities), or centres too far apart (:func:`may_overlap`). Cheap enough
+    for every pair of volumes, before the exact test."""
+    half_s = s.time_min * 60.0 / 2.0
+    wa, wb = a.window, b.window
+    if not max(wa.start_s, wb.start_s) - half_s < min(wa.end_s, wb.end_s) + half_s:
+        return False
+    half_ft = s.vertical_ft / 2.0
+    ba, bb = a.band, b.band
+    if not max(ba.lower_ft, bb.lower_ft) - half_ft < min(ba.upper_ft, bb.upper_ft) + half_ft:
+        return False
+    return may_overlap(a.area, b.area, buffer_nm=s.lateral_nm)
+
+
 @dataclass(frozen=True)
 class _Context:
     notice: OperationNotice
@@ -451,6 +473,8 @@ class _Context:
 
     def overlap(self, a: Volume4D, b: Volume4D) -> Overlap4D | None:
         s = self.protocol.strategic
+        if not _near(a, b, s):
+            return None
         return overlap_4d(
             a, b, lateral_nm=s.lateral_nm, vertical_ft=s.vertical_ft, time_min=s.time_min
         )

@@ -73,6 +73,7 @@ from shapely.geometry.polygon import orient  # type: ignore[import-untyped]
 
 from skyparley.errors import InputError
 from skyparley.geo.units import NM_M
+from skyparley.geo.wgs84 import WGS84_A_M, WGS84_E2
 
 __all__ = [
     "DEFAULT_AREA_LIMITS",
@@ -89,6 +90,7 @@ __all__ = [
     "buffered",
     "covers",
     "from_geojson",
+    "may_overlap",
     "overlap",
     "to_geojson",
 ]
@@ -115,6 +117,14 @@ _SLIVER: Final = 1e-9
 """Intersections smaller than this fraction of the smaller shape are rounding, not overlap."""
 _GRID_DEG: Final = 1e-9
 """Output positions are snapped to this grid (about 0.1 mm) when split at the antimeridian."""
+
+_BOUNDARY_CACHE: Final = 4
+"""Grown boundaries a circle keeps (see :meth:`_Prepared.circle_boundary`)."""
+_M0_M: Final = WGS84_A_M * (1.0 - WGS84_E2)
+"""Smallest radius of curvature of WGS84 (north-south at the equator), in metres: along a
+geodesic of length s the normal turns by at most s / M0."""
+_FAST_MAX_LAT: Final = 89.0
+_FAST_MAX_STEP_DEG: Final = 90.0
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -354,6 +364,30 @@ class _Prepared:
     extent_m: float
     """Farthest reach of the shape from the frame's centre."""
     area_m2: float
+    unit: tuple[float, float, float] = field(init=False)
+    """Unit vector of the frame's centre (geodetic lat/lon taken as spherical)."""
+    boundaries: dict[float, tuple[Array, Array]] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
+    """A circle's grown boundaries in lon/lat, by radius in metres (a few buffers at most)."""
+
+    def __post_init__(self) -> None:
+        lat, lon = math.radians(self.frame.lat_deg), math.radians(self.frame.lon_deg)
+        unit = (math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat))
+        object.__setattr__(self, "unit", unit)
+
+    def circle_boundary(self, radius_m: float) -> tuple[Array, Array]:
+        """The boundary of the circle of ``radius_m`` around the centre, cached by radius.
+
+        Overlaps are checked with the protocol's one lateral buffer, so a circle is grown by
+        one or two radii; the cache is cleared past :data:`_BOUNDARY_CACHE` radii.
+        """
+        cached = self.boundaries.get(radius_m)
+        if cached is None:
+            if len(self.boundaries) >= _BOUNDARY_CACHE:
+                self.boundaries.clear()
+            cached = self.boundaries[radius_m] = _circle_boundary(self.frame, radius_m)
+        return cached
 
 
 def _centred_frame(lon: Array, lat: Array, *, field: str) -> _Frame:
@@ -536,15 +570,44 @@ def _plane_polygon(rings: Sequence[tuple[Array, Array]], frame: _Frame) -> Any:
 
 def _projected(shape: Shape, frame: _Frame, grow_m: float) -> Any:
     """The shape grown by ``grow_m`` metres, drawn in ``frame``."""
+    return _projected_many([shape], frame, grow_m)[0]
+
+
+def _source_rings(shape: Shape, grow_m: float) -> tuple[tuple[Array, Array], ...]:
+    """The lon/lat rings (or centre line) that, projected, draw the grown shape."""
     prep = shape._prepared
     if isinstance(shape, Circle):
-        radius_m = shape.radius_nm * NM_M + grow_m
-        return _plane_polygon([_circle_boundary(prep.frame, radius_m)], frame)
+        return (prep.circle_boundary(shape.radius_nm * NM_M + grow_m),)
+    return prep.rings
+
+
+def _projected_many(shapes: Sequence[Shape], frame: _Frame, grow_m: float) -> list[Any]:
+    """Each shape grown by ``grow_m`` metres, drawn in ``frame`` (one projection call)."""
+    sources = [_source_rings(shape, grow_m) for shape in shapes]
+    lon = np.concatenate([r[0] for rings in sources for r in rings])
+    lat = np.concatenate([r[1] for rings in sources for r in rings])
+    x, y = frame.forward(lon, lat)
+    xy = np.column_stack([x, y])
+    out = []
+    at = 0
+    for shape, rings in zip(shapes, sources, strict=True):
+        drawn = []
+        for r in rings:
+            n = r[0].shape[0]
+            drawn.append(xy[at : at + n])
+            at += n
+        out.append(_drawn(shape, drawn, grow_m))
+    return out
+
+
+def _drawn(shape: Shape, xy: list[Array], grow_m: float) -> Any:
+    """The grown shape from its projected source rings (see :func:`_source_rings`)."""
+    if isinstance(shape, Circle):
+        return shapely.Polygon(xy[0])
     if isinstance(shape, Corridor):
-        lon, lat = prep.rings[0]
         width_m = (shape.half_width_nm * NM_M + grow_m) * _BUFFER_OUT
-        return _line_buffer(*frame.forward(lon, lat), width_m)
-    geom = _plane_polygon(prep.rings, frame)
+        return _line_buffer(xy[0][:, 0], xy[0][:, 1], width_m)
+    geom = shapely.Polygon(xy[0], xy[1:])
     if not geom.is_valid:  # rounding in a frame far from the shape's own; never seen
         geom = geom.buffer(0)
     if grow_m > 0.0:
@@ -782,6 +845,42 @@ class Overlap:
         return {"type": "MultiPolygon", "coordinates": coords}
 
 
+def _reach_m(pa: _Prepared, pb: _Prepared, d_m: float) -> float:
+    """Farthest apart two shapes' centres may be for them to overlap, with a 5 % margin."""
+    return (pa.extent_m + pb.extent_m + d_m) * 1.05 + 1.0
+
+
+def _may_overlap(pa: _Prepared, pb: _Prepared, d_m: float) -> bool:
+    # Along a geodesic of length s the normal turns by at most s / M0, so centres whose
+    # unit vectors are more than reach / M0 apart are more than the reach apart.
+    limit = _reach_m(pa, pb, d_m) / _M0_M
+    if limit >= math.pi:
+        return True
+    (ax, ay, az), (bx, by, bz) = pa.unit, pb.unit
+    chord2 = (ax - bx) ** 2 + (ay - by) ** 2 + (az - bz) ** 2
+    return chord2 <= (2.0 * math.sin(limit / 2.0)) ** 2 + 1e-12
+
+
+def may_overlap(a: Shape, b: Shape, *, buffer_nm: float = 0.0) -> bool:
+    """A cheap test, no geometry: False only where :func:`overlap` is None for sure.
+
+    It compares the angle between the shapes' centres with their reach (plus the buffer and
+    the margin :func:`overlap` itself allows), in a few floating-point operations; use it
+    to skip pairs before the exact test.
+
+    Examples
+    --------
+    >>> a = Circle(center_lat_deg=0.0, center_lon_deg=179.9, radius_nm=10.0)
+    >>> b = Circle(center_lat_deg=0.0, center_lon_deg=-179.9, radius_nm=10.0)
+    >>> may_overlap(a, b), may_overlap(a, Circle(0.0, 170.0, 10.0), buffer_nm=5.0)
+    (True, False)
+    """
+    d_m = float(buffer_nm)
+    if not (math.isfinite(d_m) and d_m >= 0.0):
+        raise InputError(field="buffer_nm", reason=f"{buffer_nm!r} is not a finite number >= 0")
+    return _may_overlap(a._prepared, b._prepared, d_m * NM_M)
+
+
 def overlap(a: Shape, b: Shape, *, buffer_nm: float = 0.0) -> Overlap | None:
     """Where ``a`` and ``b``, each grown by ``buffer_nm / 2``, overlap; None if they do not.
 
@@ -804,28 +903,92 @@ def overlap(a: Shape, b: Shape, *, buffer_nm: float = 0.0) -> Overlap | None:
         raise InputError(field="buffer_nm", reason=f"{buffer_nm!r} is not a finite number >= 0")
     d_m *= NM_M
     pa, pb = a._prepared, b._prepared
+    if not _may_overlap(pa, pb, d_m):
+        return None
     _, _, centres_m = _GEOD.inv(
         pa.frame.lon_deg, pa.frame.lat_deg, pb.frame.lon_deg, pb.frame.lat_deg
     )
-    if centres_m > (pa.extent_m + pb.extent_m + d_m) * 1.05 + 1.0:
+    if centres_m > _reach_m(pa, pb, d_m):
         return None
-    ua = _unit(np.array([pa.frame.lon_deg]), np.array([pa.frame.lat_deg]))[0]
-    ub = _unit(np.array([pb.frame.lon_deg]), np.array([pb.frame.lat_deg]))[0]
-    frame = _frame_of(ua + ub)
+    frame = _frame_of(np.array(pa.unit) + np.array(pb.unit))
     if frame is None:  # antipodal centres: they cannot reach each other
         return None
-    ga = _projected(a, frame, d_m / 2.0)
-    gb = _projected(b, frame, d_m / 2.0)
+    ga, gb = _projected_many([a, b], frame, d_m / 2.0)
     inter = shapely.Polygon() if not ga.intersects(gb) else ga.intersection(gb)
     parts = _polygons(inter)
     plane_area = sum(p.area for p in parts)
     if plane_area <= _SLIVER * min(ga.area, gb.area):
         return None
-    geom = shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
-    polygons = _lonlat_polygons(geom, frame)
+    lonlat = _parts_lonlat(parts, frame)
+    area_m2 = 0.0
+    for rings in lonlat:
+        for k, (lon, lat) in enumerate(rings):
+            ring_m2 = abs(float(_GEOD.polygon_area_perimeter(lon, lat)[0]))
+            area_m2 += ring_m2 if k == 0 else -ring_m2
+    polygons = _simple_lonlat_polygons(lonlat)
+    if polygons is None:
+        geom = shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
+        polygons = _lonlat_polygons(geom, frame)
     if not polygons:
         return None
-    return Overlap(polygons, _geodesic_area_m2(geom, frame) / 1e6)
+    return Overlap(polygons, area_m2 / 1e6)
+
+
+def _parts_lonlat(parts: Sequence[Any], frame: _Frame) -> list[list[tuple[Array, Array]]]:
+    """The rings of each plane polygon (exterior first) in lon/lat, in one projection call."""
+    per_part = [
+        [np.asarray(r.coords, dtype=np.float64) for r in (poly.exterior, *poly.interiors)]
+        for poly in parts
+    ]
+    xy = np.concatenate([r for rings in per_part for r in rings])
+    lon, lat = frame.inverse(xy[:, 0], xy[:, 1])
+    out: list[list[tuple[Array, Array]]] = []
+    at = 0
+    for rings in per_part:
+        mine = []
+        for r in rings:
+            n = r.shape[0]
+            mine.append((lon[at : at + n], lat[at : at + n]))
+            at += n
+        out.append(mine)
+    return out
+
+
+def _signed_area_deg2(lon: Array, lat: Array) -> float:
+    return float(np.dot(lon[:-1], lat[1:]) - np.dot(lon[1:], lat[:-1])) / 2.0
+
+
+def _simple_lonlat_polygons(
+    lonlat: Sequence[Sequence[tuple[Array, Array]]],
+) -> tuple[PolygonCoords, ...] | None:
+    """RFC 7946 polygons straight from the projected rings, or None for the hard cases.
+
+    The common case: no ring comes within a degree of a pole or crosses the antimeridian
+    (every step along it is under 90 degrees of longitude), and the rings, read in lon/lat,
+    make valid polygons. Then the drawing needs no cut, fold or cap, only orientation
+    (exteriors counter-clockwise, holes clockwise). Anything else takes the exact path,
+    :func:`_lonlat_polygons`.
+    """
+    for rings in lonlat:
+        for lon, lat in rings:
+            if float(np.max(np.abs(lat))) >= _FAST_MAX_LAT:
+                return None
+            if float(np.max(np.abs(np.diff(lon)))) >= _FAST_MAX_STEP_DEG:
+                return None
+    shells = []
+    out = []
+    for rings in lonlat:
+        oriented = []
+        for k, (lon, lat) in enumerate(rings):
+            ring = np.column_stack([lon, lat])
+            ccw = _signed_area_deg2(lon, lat) > 0.0
+            oriented.append(ring if ccw == (k == 0) else ring[::-1])
+        shells.append(shapely.Polygon(oriented[0], oriented[1:]))
+        out.append(tuple(tuple(map(tuple, r.tolist())) for r in oriented))
+    geom = shapely.MultiPolygon(shells) if len(shells) > 1 else shells[0]
+    if not shapely.is_valid(geom):
+        return None
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- GeoJSON
