@@ -514,7 +514,9 @@ def run_hot(
 
 
 _STAGES = {
-    "_projected_many": "draw both shapes, grown, in the pair's frame",
+    "_tile_drawings|_projected_many": (
+        "draw both shapes, grown, in the pair's frame (cached per shape in a lattice frame)"
+    ),
     "intersects|intersection": "intersect them (GEOS)",
     "_parts_lonlat|_simple_lonlat_polygons|_lonlat_polygons": (
         "write the overlap back in lon/lat (common path; fold, union on the hard cases)"

@@ -519,10 +519,16 @@ def pair_of_notices(a: Volume4D, b: Volume4D) -> tuple[OperationNotice, Operatio
 
 
 def same_overlap(f: Finding) -> tuple[Any, ...]:
-    """The overlap, whichever vertex its rings start at."""
+    """The overlap, whichever vertex its rings start at.
+
+    A vertex at a pole is one point whatever its longitude: it is compared as (0, +-90).
+    """
     assert f.overlap is not None
     o = f.overlap
-    where = frozenset((round(x, 7), round(y, 7)) for x, y in positions(o.area.to_geojson()))
+    where = frozenset(
+        (0.0 if abs(y) == 90.0 else round(x, 7), round(y, 7))
+        for x, y in positions(o.area.to_geojson())
+    )
     return (f.reader, o.lower_ft, o.upper_ft, o.start_s, o.end_s, round(o.area.area_km2, 6), where)
 
 

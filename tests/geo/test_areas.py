@@ -16,6 +16,7 @@ from pyproj import Geod
 from tests.strategies import shape_pairs
 
 from skyparley.errors import InputError
+from skyparley.geo import areas
 from skyparley.geo.areas import (
     AreaLimits,
     Circle,
@@ -444,3 +445,84 @@ def test_overlap_round_the_south_pole_with_an_edge_past_the_pole() -> None:
     for shape in (a, b):
         assert covers(buffered(shape, 0.03 / NM_M), pts[:, 0], pts[:, 1]).all()
     assert all(p.is_valid for p in lonlat_shapes(o))
+
+
+# ---------------------------------------------------------------- shared lattice frames
+
+
+def own_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Draw every pair in its own midpoint frame, as before the lattice."""
+    monkeypatch.setattr(areas, "_TILE_MAX_REACH_M", 0.0)
+
+
+def midpoint_offset_m(a: Shape, b: Shape, d_nm: float) -> float:
+    frame, shared = areas._pair_frame(a._prepared, b._prepared, d_nm * NM_M)
+    assert frame is not None
+    assert shared
+    mid = areas._frame_of(np.array(a._prepared.unit) + np.array(b._prepared.unit))
+    assert mid is not None
+    return float(GEOD.inv(frame.lon_deg, frame.lat_deg, mid.lon_deg, mid.lat_deg)[2])
+
+
+# Midpoints half a lattice step off the nodes in latitude and longitude (the worst case),
+# on the equator, at 60 degrees, near the lattice's last rows and across the antimeridian.
+FAR_FROM_NODES = [(0.5, 0.5), (60.5, 20.9), (-60.5, -20.9), (79.5, 7.5), (-0.5, 179.7)]
+
+
+@pytest.mark.parametrize(("lat", "lon"), FAR_FROM_NODES)
+def test_buffer_decides_overlap_far_from_a_lattice_node(lat: float, lon: float) -> None:
+    # Two circles 10 NM apart edge to edge, on a meridian and on a parallel, their pair's
+    # midpoint far from the lattice node whose frame draws them.
+    for brg in (0.0, 90.0):
+        la, lo = destination([lat, lat], [lon, lon], [brg + 180.0, brg], [7.5 * NM_M] * 2)
+        a = Circle(float(la[0]), float(lo[0]), 3.0)
+        b = Circle(float(la[1]), float(lo[1]), 2.0)
+        assert midpoint_offset_m(a, b, 10.0) > 40_000.0
+        assert overlap(a, b, buffer_nm=9.9) is None
+        assert overlap(b, a, buffer_nm=9.9) is None
+        assert overlap(a, b, buffer_nm=10.1) is not None
+
+
+@pytest.mark.parametrize(("lat", "lon"), FAR_FROM_NODES)
+def test_shared_frame_gives_the_overlap_of_the_pairs_own_frame(
+    lat: float, lon: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    la, lo = destination([lat] * 3, [lon] * 3, [200.0, 20.0, 100.0], [20_000.0, 20_000.0, 5_000.0])
+    shapes: list[Shape] = [
+        square_at(float(la[0]), float(lo[0]), 30_000.0),
+        Circle(float(la[1]), float(lo[1]), 15.0),
+        Corridor(((float(lo[2]), float(la[2])), (float(lo[0]), float(la[0]))), 2.0),
+    ]
+    shared = {
+        (i, j, d): overlap(shapes[i], shapes[j], buffer_nm=d)
+        for i, j in itertools.permutations(range(3), 2)
+        for d in (0.0, 5.0)
+    }
+    assert all(midpoint_offset_m(shapes[i], shapes[j], d) > 0.0 for i, j, d in shared)
+    own_frames(monkeypatch)
+    for (i, j, d), o in shared.items():
+        own = overlap(shapes[i], shapes[j], buffer_nm=d)
+        assert o is not None
+        assert own is not None
+        assert o.area_km2 == pytest.approx(own.area_km2, rel=1e-4)
+        # The outlines agree to a few metres (both drawings are within 0.01 % of the truth).
+        diff = shapely.symmetric_difference(
+            shapely.union_all(lonlat_shapes(o)), shapely.union_all(lonlat_shapes(own))
+        )
+        assert diff.area < 1e-4 * shapely.union_all(lonlat_shapes(own)).area
+
+
+def test_a_shape_draws_itself_once_per_node_and_keeps_a_few() -> None:
+    hub = Circle(10.3, 20.2, 5.0)
+    first = Circle(10.35, 20.25, 3.0)
+    assert overlap(hub, first, buffer_nm=5.0) is not None
+    drawings = dict(hub._prepared.tiles)
+    assert len(drawings) == 1
+    for k in range(5):  # other pairs near the same node reuse the drawing
+        assert overlap(Circle(10.2 + 0.02 * k, 20.1, 2.0), hub, buffer_nm=5.0) is not None
+    assert hub._prepared.tiles == drawings
+    assert all(v is drawings[k] for k, v in hub._prepared.tiles.items())
+    for k in range(8):  # other buffers: the least recently used drawings are dropped
+        assert overlap(hub, first, buffer_nm=6.0 + k) is not None
+    assert len(hub._prepared.tiles) == areas._TILE_CACHE
+    assert not set(drawings) & set(hub._prepared.tiles)

@@ -22,6 +22,13 @@ across the antimeridian. Edges are densified every 20 km before they are project
 geodesic edge stays within a metre of its drawing. A box from 170E to 170W is therefore 20
 degrees wide, not 340, and a ring of vertices around a pole encloses the polar cap.
 
+A pair of small shapes (their reaches and the buffer adding up to at most 200 NM) below 80
+degrees of latitude is drawn instead in a shared frame: the one centred on the node of a
+fixed lattice (nodes about a degree of arc apart) nearest the pair's midpoint, at most
+about 80 km from it. Each shape keeps its last few drawings in such frames, so in a busy
+area every shape is projected and grown once and later pairs pay only the intersection.
+The node is chosen from the pair's midpoint alone, so the rule stays symmetric.
+
 The area of a shape is the smaller side of its boundary; the limits (at most 700 NM from the
 centre to any point by default, and :data:`HARD_MAX_EXTENT_NM` at most) keep it far below a
 hemisphere, so either winding order describes the same area.
@@ -30,7 +37,8 @@ Accuracy
 --------
 The projection keeps distances from its centre exactly; across that direction it stretches
 them by ``(r/R) / sin(r/R)``, about ``1 + r²/6R²`` at a distance r from the centre: 0.05 %
-at 200 NM, 0.7 % at 700 NM (the default limit), 1.4 % at 1,000 NM. Buffers and corridor
+at 200 NM, 0.7 % at 700 NM (the default limit), 1.4 % at 1,000 NM; in a shared frame
+every point drawn lies within about 350 NM of the centre (0.17 %). Buffers and corridor
 widths are drawn there, so they are right within that factor, and never short: round parts
 are drawn with polygons that circumscribe the true arcs (at most 0.12 % long). Areas are
 geodesic areas (Karney) of the drawn boundaries.
@@ -125,6 +133,14 @@ _M0_M: Final = WGS84_A_M * (1.0 - WGS84_E2)
 geodesic of length s the normal turns by at most s / M0."""
 _FAST_MAX_LAT: Final = 89.0
 _FAST_MAX_STEP_DEG: Final = 90.0
+_TILE_DEG: Final = 1.0
+"""Spacing of the lattice of shared frame centres (see :func:`_pair_frame`), in degrees."""
+_TILE_MAX_LAT: Final = 80.0
+"""Above this latitude a pair is drawn in its own frame (the lattice's rows crowd there)."""
+_TILE_MAX_REACH_M: Final = 200.0 * NM_M
+"""Pairs whose extents and buffer add up to more than this are drawn in their own frame."""
+_TILE_CACHE: Final = 4
+"""Drawings a shape keeps (per lattice node and growth; see :meth:`_Prepared.tile_drawing`)."""
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -207,6 +223,33 @@ def _frame_of(u: Array) -> _Frame | None:
     lat = math.degrees(math.asin(max(-1.0, min(1.0, z))))
     lon = math.degrees(math.atan2(y, x)) if abs(lat) < 90.0 else 0.0
     return _Frame(lat, lon)
+
+
+def _pair_frame(pa: _Prepared, pb: _Prepared, d_m: float) -> tuple[_Frame | None, bool]:
+    """The frame a pair is drawn in, and whether it is a shared lattice frame.
+
+    The pair's midpoint (the normalized sum of the centres' unit vectors, symmetric in the
+    pair) is rounded to a lattice of nodes: rows every :data:`_TILE_DEG` of latitude, each
+    cut into ``round(360 cos(lat) / _TILE_DEG)`` equal steps of longitude, so that nodes are
+    about :data:`_TILE_DEG` of arc apart everywhere and a node lies within about 80 km of
+    the midpoint. Every pair near a node shares its frame, so each shape is drawn there once
+    (see :meth:`_Prepared.tile_drawing`). Large pairs (their reach above
+    :data:`_TILE_MAX_REACH_M`) and pairs above :data:`_TILE_MAX_LAT` are drawn in a frame at
+    the midpoint itself. None: antipodal centres (they cannot reach each other).
+    """
+    (ax, ay, az), (bx, by, bz) = pa.unit, pb.unit
+    x, y, z = ax + bx, ay + by, az + bz
+    norm = math.sqrt(x * x + y * y + z * z)
+    if pa.extent_m + pb.extent_m + d_m > _TILE_MAX_REACH_M or norm < 1e-9:
+        return _frame_of(np.array(pa.unit) + np.array(pb.unit)), False
+    lat = math.degrees(math.asin(max(-1.0, min(1.0, z / norm))))
+    if abs(lat) > _TILE_MAX_LAT:
+        return _frame_of(np.array(pa.unit) + np.array(pb.unit)), False
+    row_lat = round(lat / _TILE_DEG) * _TILE_DEG
+    steps = max(1, round(360.0 * math.cos(math.radians(row_lat)) / _TILE_DEG))
+    k = round(math.degrees(math.atan2(y, x)) * steps / 360.0) % steps
+    lon = k * 360.0 / steps
+    return _Frame(float(row_lat), lon - 360.0 if lon >= 180.0 else lon), True
 
 
 def _densify(lon: Array, lat: Array) -> tuple[Array, Array]:
@@ -370,6 +413,10 @@ class _Prepared:
         init=False, default_factory=dict, compare=False, repr=False
     )
     """A circle's grown boundaries in lon/lat, by radius in metres (a few buffers at most)."""
+    tiles: dict[tuple[float, float, float], Any] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
+    """The shape's plane drawings in lattice frames, by (node lat, node lon, growth in m)."""
 
     def __post_init__(self) -> None:
         lat, lon = math.radians(self.frame.lat_deg), math.radians(self.frame.lon_deg)
@@ -388,6 +435,19 @@ class _Prepared:
                 self.boundaries.clear()
             cached = self.boundaries[radius_m] = _circle_boundary(self.frame, radius_m)
         return cached
+
+    def tile_drawing(self, key: tuple[float, float, float]) -> Any:
+        """The cached drawing for ``key`` (made most recent), or None."""
+        geom = self.tiles.pop(key, None)
+        if geom is not None:
+            self.tiles[key] = geom
+        return geom
+
+    def keep_tile_drawing(self, key: tuple[float, float, float], geom: Any) -> None:
+        """Keep a drawing, dropping the least recently used past :data:`_TILE_CACHE`."""
+        while len(self.tiles) >= _TILE_CACHE:
+            self.tiles.pop(next(iter(self.tiles)), None)
+        self.tiles[key] = geom
 
 
 def _centred_frame(lon: Array, lat: Array, *, field: str) -> _Frame:
@@ -597,6 +657,20 @@ def _projected_many(shapes: Sequence[Shape], frame: _Frame, grow_m: float) -> li
             drawn.append(xy[at : at + n])
             at += n
         out.append(_drawn(shape, drawn, grow_m))
+    return out
+
+
+def _tile_drawings(shapes: Sequence[Shape], frame: _Frame, grow_m: float) -> list[Any]:
+    """Each shape grown and drawn in a lattice frame, from its cache where it has one."""
+    key = (frame.lat_deg, frame.lon_deg, grow_m)
+    out = [shape._prepared.tile_drawing(key) for shape in shapes]
+    missing = [k for k, geom in enumerate(out) if geom is None]
+    if missing:
+        drawn = _projected_many([shapes[k] for k in missing], frame, grow_m)
+        for k, geom in zip(missing, drawn, strict=True):
+            shapely.prepare(geom)
+            shapes[k]._prepared.keep_tile_drawing(key, geom)
+            out[k] = geom
     return out
 
 
@@ -910,10 +984,13 @@ def overlap(a: Shape, b: Shape, *, buffer_nm: float = 0.0) -> Overlap | None:
     )
     if centres_m > _reach_m(pa, pb, d_m):
         return None
-    frame = _frame_of(np.array(pa.unit) + np.array(pb.unit))
+    frame, shared = _pair_frame(pa, pb, d_m)
     if frame is None:  # antipodal centres: they cannot reach each other
         return None
-    ga, gb = _projected_many([a, b], frame, d_m / 2.0)
+    if shared:
+        ga, gb = _tile_drawings([a, b], frame, d_m / 2.0)
+    else:
+        ga, gb = _projected_many([a, b], frame, d_m / 2.0)
     inter = shapely.Polygon() if not ga.intersects(gb) else ga.intersection(gb)
     parts = _polygons(inter)
     plane_area = sum(p.area for p in parts)
