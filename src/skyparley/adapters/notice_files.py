@@ -23,6 +23,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from skyparley.adapters._files import read_text
 from skyparley.domain.notices import OperationNotice, ProtectedArea
 from skyparley.errors import InputError
 
@@ -50,20 +51,8 @@ def _no_constant(name: str) -> Any:
 
 def read_json(path: str | os.PathLike[str]) -> Any:
     """The parsed JSON of a file; errors name the file (and the line and column)."""
-    p = Path(path)
     field = str(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(field=field, reason="no such file") from None
-    except IsADirectoryError:
-        raise InputError(field=field, reason="is a folder, not a JSON file") from None
-    except OSError as exc:
-        raise InputError(field=field, reason=f"cannot be read: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(field=field, reason=f"is not UTF-8 text (byte {exc.start})") from None
+    text = read_text(path, what="a JSON file")
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:

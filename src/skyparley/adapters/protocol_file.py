@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from skyparley.adapters._files import read_text
 from skyparley.domain.protocol import Protocol, parse_protocol
 from skyparley.errors import InputError
 
@@ -17,21 +18,11 @@ __all__ = ["load_protocol", "read_protocol_document"]
 
 def read_protocol_document(path: str | os.PathLike[str]) -> Any:
     """The parsed document of a protocol file, before validation."""
-    p = Path(path)
     field = str(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(field=field, reason="no such file") from None
-    except IsADirectoryError:
-        raise InputError(field=field, reason="is a folder, not a protocol file") from None
-    except OSError as exc:
-        raise InputError(field=field, reason=f"cannot be read: {exc.strerror}") from None
-    suffix = p.suffix.lower()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(field=field, reason=f"is not UTF-8 text (byte {exc.start})") from None
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise InputError(field=field, reason="must be a .yaml, .yml or .toml file")
+    text = read_text(path, what="a protocol file")
     if suffix == ".toml":
         try:
             return tomllib.loads(text)
