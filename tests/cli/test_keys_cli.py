@@ -106,7 +106,9 @@ def test_an_unset_passphrase_variable_exits_2_and_writes_nothing(
     assert not (tmp_path / "k").exists()
 
 
-@pytest.mark.parametrize("party", ["../evil", ".hidden", "a b", "x+y", ""])
+@pytest.mark.parametrize(
+    "party", ["../evil", ".hidden", "a b", "x+y", "", "a" * 300, "coalition.key"]
+)
 def test_a_party_id_that_is_not_a_file_name_exits_2(
     party: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -247,6 +247,15 @@ def test_export_a_time_range(log: Log, tmp_path: Path, capsys: pytest.CaptureFix
     assert "#0 " not in text
 
 
+def test_export_refuses_to_before_from(
+    log: Log, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "none.json"
+    assert export(log, out, "--from", "2017-09-16T05:00:00Z", "--to", "2017-09-16T04:00:00Z") == 2
+    assert "--to: 2017-09-16T04:00:00Z is before --from" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_the_bundle_file_is_written_atomically_and_refuses_a_missing_folder(
     log: Log, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -313,6 +322,51 @@ def test_tamper_bundle_edit_an_entry(
     assert (
         "first bad entry: entry 1 (coalition notice, idem coalition-1): entry signature: "
         "the signature does not verify" in err
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "shift_s", "reason"),
+    [
+        (2, 7200.0, "after coalition cosigned checkpoint"),  # moved after a signed cosignature
+        (2, -3.0 * 86400, "the log's times never go backwards"),  # moved before entry 1
+    ],
+)
+def test_tamper_bundle_edit_a_log_time(
+    bundle: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    entry: int,
+    shift_s: float,
+    reason: str,
+) -> None:
+    # Nobody signs logged_s, but the times must fit the order of the log and the times the
+    # witnesses signed: a moved delivery time is caught.
+    data = _load(bundle)
+    data["entries"][entry]["logged_s"] += shift_s
+    assert verify(_save(data, tmp_path / "t.json")) == EXIT_TAMPERED
+    err = _failure(capsys)
+    assert f"first bad entry: entry {entry} " in err
+    assert reason in err
+
+
+def test_tamper_bundle_header_range_is_checked(
+    bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _load(bundle)
+    data["range"]["end_index"] = 0
+    assert verify(_save(data, tmp_path / "t.json")) == EXIT_TAMPERED
+    assert "range" in _failure(capsys)
+
+
+def test_a_malformed_protocol_hash_is_refused(
+    bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _load(bundle)
+    data["protocol_hash"] = "x"
+    assert verify(_save(data, tmp_path / "t.json")) == 2
+    assert "protocol_hash: not a ledger bundle: must be 64 lowercase hex digits" in (
+        capsys.readouterr().err
     )
 
 
@@ -486,9 +540,11 @@ def test_tamper_db_reorder_rows_of_two_parties(
     out = tmp_path / "t.json"
     assert export(log, out) == 0
     assert verify(out) == EXIT_TAMPERED
-    assert "first bad entry: entry 0 (coalition notice, idem coalition-1): inclusion proof" in (
-        _failure(capsys)
-    )
+    # Caught twice over: the log times now contradict coalition's signed cosignature time,
+    # and the leaf is not the one the log committed to; the first reported is entry 0.
+    err = _failure(capsys)
+    assert "first bad entry: entry 0 (coalition notice, idem coalition-1): " in err
+    assert "inclusion proof" in err
 
 
 def test_tamper_db_reorder_rows_of_one_party(

@@ -236,3 +236,45 @@ def test_checking_a_protected_area_is_refused(capsys: pytest.CaptureFixture[str]
     code, _, err = run(capsys, beat("beat1-relief-hama-hospital"))
     assert code == 2
     assert "type: must be operation_notice, got 'protected_area'" in err
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "reason"),
+    [
+        (lambda o: o["volumes"][0]["area"].__setitem__("type", []), "volumes[0].area.type",
+         "is not one of Polygon, Circle, Corridor"),
+        (lambda o: o["volumes"][0]["area"]["coordinates"][0][0].__setitem__(0, 10**400),
+         "volumes[0].area.coordinates[0][0][0]", "too large"),
+    ],
+)  # fmt: skip
+def test_hostile_values_exit_2_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, field: str, reason: str
+) -> None:
+    # A crash must never pass for "findings" (exit 1): these are input errors, exit 2.
+    obj = notice_obj("beat2-russia-raqqa-v1")
+    edit(obj)
+    bad = tmp_path / "n.json"
+    bad.write_text(json.dumps(obj).replace("1" + "0" * 400, "1" + "0" * 400), encoding="utf-8")
+    code, _, err = run(capsys, str(bad))
+    assert code == 2
+    assert field in err
+    assert reason in err
+    assert "Traceback" not in err
+
+
+def test_an_internal_fault_is_exit_70_with_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A bug of skyparley's own must never look like "clear" (0), "findings" (1) or bad
+    # input (2).
+    import skyparley.cli._plan as plan_module
+
+    def broken(*_: object, **__: object) -> int:
+        raise TypeError("unexpected")
+
+    monkeypatch.setattr(plan_module, "check", broken)
+    monkeypatch.delenv("SKYPARLEY_DEBUG", raising=False)
+    code, _, err = run(capsys, beat("beat2-russia-raqqa-v1"))
+    assert code == 70
+    assert "internal error: TypeError: unexpected" in err
+    assert "Traceback" not in err

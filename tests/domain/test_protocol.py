@@ -207,3 +207,21 @@ def _is_table(v: Any) -> bool:
 
 def _is_table_list(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+def test_a_key_written_twice_is_refused(tmp_path: Path) -> None:
+    # Two readers of one signed agreement must never see different values.
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "  hsep_nm: 5\n", "  hsep_nm: 5\n  hsep_nm: 0.5\n", 1
+    )
+    path = tmp_path / "twice.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="the key 'hsep_nm' appears twice"):
+        load_protocol(path)
+
+
+def test_a_number_too_large_for_a_float_is_an_input_error() -> None:
+    with pytest.raises(InputError) as err:
+        parse_protocol(_edit(("tactical", "hsep_nm"), 10**400))
+    assert err.value.field == "tactical.hsep_nm"
+    assert "too large" in err.value.reason

@@ -16,6 +16,22 @@ from skyparley.errors import InputError
 __all__ = ["load_protocol", "read_protocol_document"]
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping: two readers of the
+    same agreement must never see different values."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_protocol_document(path: str | os.PathLike[str]) -> Any:
     """The parsed document of a protocol file, before validation."""
     field = str(path)
@@ -30,7 +46,7 @@ def read_protocol_document(path: str | os.PathLike[str]) -> Any:
             raise InputError(field=field, reason=f"is not valid TOML: {exc}") from None
     if suffix in (".yaml", ".yml"):
         try:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
         except yaml.YAMLError as exc:
             where = ""
             mark = getattr(exc, "problem_mark", None)

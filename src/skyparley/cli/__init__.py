@@ -22,6 +22,7 @@ __all__ = ["build_parser", "main"]
 EXIT_OK = 0
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 EXIT_BROKEN_PIPE = 128 + 13  # as for a program killed by SIGPIPE
 
 
@@ -522,6 +523,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # quietly, and point stdout at /dev/null so that the final flush does not fail again.
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        # The system refused a file operation (a name too long, a full disk, no permission):
+        # say which file and why.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"skyparley {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except (MemoryError, RecursionError, ValueError, TypeError, ArithmeticError) as exc:
+        # A fault of skyparley's own, not of the input: never a traceback to the user, and
+        # never an exit code that means something else (1 is "findings" for plan check).
+        if os.environ.get("SKYPARLEY_DEBUG"):
+            raise
+        print(
+            f"skyparley {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(a bug: please report it; SKYPARLEY_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return code
 
 

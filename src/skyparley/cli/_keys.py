@@ -29,17 +29,17 @@ KEY_MODE = 0o600
 """Mode of a private key file: read and write by its owner only."""
 _PUB_MODE = 0o644
 _DIR_MODE = 0o700
-_PARTY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_PARTY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def new(args: argparse.Namespace) -> int:
     """Handle ``skyparley keys new``."""
     party = args.party
-    if not _PARTY_RE.fullmatch(party):
+    if not _PARTY_RE.fullmatch(party) or party.endswith((".key", ".pub")):
         raise InputError(
             field="--party",
-            reason=f"{party!r} is not a party id (letters, digits, '.', '_', '-'; it names "
-            "the key files)",
+            reason=f"{party!r} is not a party id (1 to 64 letters, digits, '.', '_', '-', not "
+            "ending in .key or .pub; it names the key files)",
         )
     passphrase = _passphrase(args.passphrase_env)
     out = Path(args.out)

@@ -50,6 +50,8 @@ def export(args: argparse.Namespace) -> int:
     """Handle ``skyparley ledger export``."""
     from_s = None if args.from_ is None else parse_time(args.from_, field="--from")
     to_s = None if args.to is None else parse_time(args.to, field="--to")
+    if from_s is not None and to_s is not None and to_s < from_s:
+        raise InputError(field="--to", reason=f"{args.to} is before --from {args.from_}")
     held_sizes = [_read_held(path).size for path in args.checkpoint]
     try:
         with LedgerReader(args.db) as reader:

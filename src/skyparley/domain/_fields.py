@@ -82,7 +82,10 @@ class Fields:
         value = self.raw(name, default if default is not None else ...)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError(field=self.at(name), reason=f"must be a number, got {value!r}")
-        out = float(value)
+        try:
+            out = float(value)
+        except OverflowError:
+            raise InputError(field=self.at(name), reason="is too large a number") from None
         if not math.isfinite(out):
             raise InputError(field=self.at(name), reason=f"must be finite, got {value!r}")
         if positive and out <= 0:

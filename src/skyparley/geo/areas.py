@@ -1105,9 +1105,13 @@ _KEYS: Final = {
 def _number(value: object, *, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(field=field, reason=f"{value!r} is not a number")
-    if not math.isfinite(value):
+    try:
+        out = float(value)
+    except OverflowError:
+        raise InputError(field=field, reason="is too large a number") from None
+    if not math.isfinite(out):
         raise InputError(field=field, reason=f"{value!r} is not a finite number")
-    return float(value)
+    return out
 
 
 def _list(value: object, *, field: str, what: str) -> list[Any]:
@@ -1158,7 +1162,7 @@ def from_geojson(
     if not isinstance(obj, Mapping):
         raise InputError(field=field, reason="must be an object with a type")
     kind = obj.get("type")
-    if kind not in _KEYS:
+    if not isinstance(kind, str) or kind not in _KEYS:
         raise InputError(
             field=f"{field}.type", reason=f"{kind!r} is not one of Polygon, Circle, Corridor"
         )

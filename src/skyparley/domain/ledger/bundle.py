@@ -89,7 +89,7 @@ from skyparley.domain.ledger.merkle import (
     verify_inclusion,
 )
 from skyparley.domain.ledger.note import parse_note
-from skyparley.domain.times import format_time
+from skyparley.domain.times import format_time, in_time_range
 from skyparley.errors import LedgerInputError, VerificationError
 
 __all__ = [
@@ -247,6 +247,10 @@ class Bundle:
         protocol_hash = _get(top, "protocol_hash", "protocol_hash")
         if protocol_hash is not None:
             protocol_hash = _str(protocol_hash, "protocol_hash")
+            if len(protocol_hash) != 64 or any(c not in "0123456789abcdef" for c in protocol_hash):
+                raise LedgerInputError(
+                    field="protocol_hash", reason="must be 64 lowercase hex digits (SHA-256)"
+                )
         rng = _obj(_get(top, "range", "range"), "range")
         first = _int(_get(rng, "first_index", "range.first_index"), "range.first_index")
         end = _int(_get(rng, "end_index", "range.end_index"), "range.end_index")
@@ -334,9 +338,17 @@ def _int(value: object, fld: str) -> int:
 
 
 def _num(value: object, fld: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise LedgerInputError(field=fld, reason="must be a finite number (POSIX seconds)")
-    return float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out) or not in_time_range(out):
+        raise LedgerInputError(
+            field=fld, reason="must be POSIX seconds between the years 1 and 9999"
+        )
+    return out
 
 
 def _unb64(value: object, fld: str) -> bytes:
@@ -507,6 +519,7 @@ def verify_bundle(
     notes.extend(held_notes)
     problems.extend(sorted(cp_problems + held_problems, key=_problem_order))
     entries, local, proofs = _check_entries(bundle, ring, latest)
+    local.extend(_check_log_times(entries, views))
     problems.extend(sorted(local, key=_problem_order))
     problems.extend(sorted(proofs, key=_problem_order))
     return BundleReport(
@@ -517,6 +530,50 @@ def verify_bundle(
         latest_size=None if latest is None else latest.size,
         notes=tuple(notes),
     )
+
+
+def _check_log_times(
+    entries: Sequence[VerifiedEntry], views: Sequence[CheckpointView]
+) -> list[Problem]:
+    """The log times the bundle states must fit what is signed.
+
+    ``logged_s`` is the service's clock and nobody signs it, but the log only grows: times
+    never go backwards with the index, and an entry was logged no later than the first
+    cosignature (a time the witness signed) of a checkpoint that holds it.
+    """
+    out: list[Problem] = []
+    before: VerifiedEntry | None = None
+    for v in sorted(entries, key=lambda x: x.index):
+        label = _entry_label(v.index, v.entry)
+        if before is not None and v.logged_s < before.logged_s:
+            out.append(
+                Problem(
+                    "entry",
+                    v.index,
+                    label,
+                    "log time",
+                    f"logged at {v.logged_s:.3f}, before entry {before.index} "
+                    f"({before.logged_s:.3f}): the log's times never go backwards",
+                )
+            )
+        before = v
+        signed = [
+            (t, party, cp.size) for cp in views if cp.size > v.index for party, t in cp.cosignatures
+        ]
+        if signed:
+            t, party, size = min(signed)
+            if v.logged_s > t:
+                out.append(
+                    Problem(
+                        "entry",
+                        v.index,
+                        label,
+                        "log time",
+                        f"logged at {v.logged_s:.3f}, after {party} cosigned checkpoint "
+                        f"size {size} holding it at {t}",
+                    )
+                )
+    return out
 
 
 def _problem_order(p: Problem) -> int:
@@ -833,6 +890,17 @@ def _check_entries(
         heads[entry.party] = ehash
         parsed.append((item, entry))
         verified.append(VerifiedEntry(i, item.logged_s, entry, ehash))
+    if expected > bundle.end_index:
+        local.append(
+            Problem(
+                "entry",
+                bundle.end_index,
+                f"entry {bundle.end_index}",
+                "range",
+                f"the bundle's range ends before entry {bundle.end_index} but it holds "
+                f"entries up to {expected - 1}",
+            )
+        )
     if expected < bundle.end_index:
         local.append(
             Problem(
