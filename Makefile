@@ -41,8 +41,12 @@ test: lint
 demo: $(RUN)
 	$(BIN)/skyparley demo
 
+# All benchmarks, each printing its tables (about 10 minutes the first time: the ledger bench
+# builds a 1M-entry log into .cache/). One alone: `.venv/bin/python bench/<name>.py --help`.
 bench: $(DEV)
 	$(BIN)/python bench/detect.py
+	$(BIN)/python bench/strategic.py
+	$(BIN)/python bench/ledger.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
