@@ -45,7 +45,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.peers import bluesky  # noqa: E402  (needs the repository root on sys.path)
+from bench._machine import cpu_model  # noqa: E402  (needs the repository root on sys.path)
+from bench.peers import bluesky  # noqa: E402
 from bench.scenes import (  # noqa: E402
     Comparison,
     Recording,
@@ -352,7 +353,7 @@ def environment() -> str:
     bs = bluesky.available("python")
     bs_s = f"bluesky-simulator {bluesky.BLUESKY_VERSION}" if bs is None else f"BlueSky: {bs}"
     return (
-        f"Machine: {platform.machine()}, {_cpu_model()}, {len(os.sched_getaffinity(0))} cores; "
+        f"Machine: {platform.machine()}, {cpu_model()}, {len(os.sched_getaffinity(0))} cores; "
         f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
         f", {bs_s}"
     )
@@ -379,18 +380,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python-max", type=int, default=5_000, help="largest N on BlueSky Python")
     p.add_argument("--memory-child", help=argparse.SUPPRESS)
     return p
-
-
-def _cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's word for it."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from _machine import cpu_model  # bench/ is on sys.path: these run as scripts
 from skyparley.adapters.ledger_store import SqliteLedger
 from skyparley.domain.ledger import (
     Entry,
@@ -352,17 +353,6 @@ def bench_big(path: Path, size: int, samples: int) -> tuple[list[list[object]], 
 # ----------------------------------------------------------------------------- main
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Benchmark of the SQLite ledger store.")
     p.add_argument("--appends", type=int, default=6000, help="appends per run (default 6000)")
@@ -377,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     print(
-        f"Machine: {platform.machine()}, {_cpu_model()}, {len(os.sched_getaffinity(0))} cores; "
+        f"Machine: {platform.machine()}, {cpu_model()}, {len(os.sched_getaffinity(0))} cores; "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     )
     subs = [int(s) for s in args.submitters.split(",")]

@@ -56,6 +56,7 @@ from unittest.mock import patch
 import numpy as np
 import shapely  # type: ignore[import-untyped]
 
+from _machine import cpu_model  # bench/ is on sys.path: these run as scripts
 from skyparley.adapters.protocol_file import load_protocol
 from skyparley.domain import strategic as domain_strategic
 from skyparley.domain.notices import OperationNotice
@@ -556,21 +557,10 @@ def profile_overlap(pairs: Sequence[tuple[Volume4D, Volume4D]], b: Buffers) -> l
 
 def environment() -> str:
     return (
-        f"Machine: {platform.machine()}, {_cpu_model()}, {len(os.sched_getaffinity(0))} cores"
+        f"Machine: {platform.machine()}, {cpu_model()}, {len(os.sched_getaffinity(0))} cores"
         f" (one used); Python {platform.python_version()}, numpy {np.__version__}, shapely "
         f"{shapely.__version__}"
     )
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,7 +38,6 @@ Schema (``PRAGMA user_version`` 1)
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import queue
 import re
@@ -226,10 +225,7 @@ def _party_keys(text: str | None) -> dict[str, str]:
 def _prepare(signed: SignedEntry, keyring: KeyRing, log_id: str) -> _Append:
     """Checks that need no state (the signature, the log id) and the derived bytes."""
     entry = verify_entry(signed, keyring, log_id=log_id)
-    # SignedEntry holds canonical bytes (its constructor refuses others), so this is
-    # entry_hash(entry) without canonicalising again.
-    ehash = hashlib.sha256(signed.canonical).hexdigest()
-    return _Append(signed=signed, entry=entry, entry_hash=ehash, leaf=signed.leaf_bytes())
+    return _Append(signed=signed, entry=entry, entry_hash=signed.hash, leaf=signed.leaf_bytes())
 
 
 # ----------------------------------------------------------------------------- the store

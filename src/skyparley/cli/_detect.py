@@ -117,7 +117,6 @@ def detect_files(
     times = step_times(first, last, step_s)
 
     log = EncounterLog()
-    aircraft: set[str] = set()
     bar = tqdm(
         total=len(times),
         unit="step",
@@ -128,7 +127,7 @@ def detect_files(
     )
     try:
         with open_sink(fmt, out, stdout) as sink:
-            for states, conflicts in iter_conflicts(
+            for _states, conflicts in iter_conflicts(
                 table,
                 times,
                 minima,
@@ -138,8 +137,6 @@ def detect_files(
             ):
                 sink.write(conflicts)
                 log.add(conflicts)
-                if len(aircraft) < len(states):
-                    aircraft.update(str(x) for x in states.id)
                 bar.update()
     finally:
         bar.close()

@@ -146,7 +146,7 @@ def detect_conflicts(
     if n and np.any(dt != 0.0):
         k = cpa.propagate(k, dt)
     group = None
-    if states.party is not None:
+    if cross_party_only and states.party is not None:  # parties matter only to skip pairs
         _, group = np.unique(states.party.astype(str), return_inverse=True)
     pc = cpa.detect_conflict_pairs(
         k,

@@ -155,7 +155,7 @@ def propagate(k: Kinematics, dt_s: npt.ArrayLike) -> Kinematics:
     )
 
 
-def _pad_m(k: Kinematics, hsep_m: float, lookahead_s: float) -> float:
+def _pad_m(vmax: float, hsep_m: float, lookahead_s: float) -> float:
     """How far beyond ``hsep_m`` the unprojected ECEF paths of a conflicting pair may lie.
 
     The kernel measures the relative position ``X`` projected on the pair's tangent plane, so
@@ -166,7 +166,6 @@ def _pad_m(k: Kinematics, hsep_m: float, lookahead_s: float) -> float:
     velocities (below vmax T theta). Doubled for margin. The boxes are then padded so that
     ``|X| < sqrt(hsep^2 + n^2)`` is never cut.
     """
-    vmax = float(np.max(np.linalg.norm(k.vel_ms, axis=1), initial=0.0))
     reach = hsep_m + 2.0 * vmax * lookahead_s
     n_max = 2.0 * (reach * reach / (4.0 * WGS84_B_M) + vmax * lookahead_s * reach / WGS84_B_M)
     return float(np.hypot(hsep_m, n_max) - hsep_m) + 1.0
@@ -223,9 +222,11 @@ def _boxes(
     rot = _scene_frame(k)
     p0 = k.pos_m @ rot.T
     vel = k.vel_ms @ rot.T
-    half_h = 0.5 * (hsep_m + _pad_m(k, hsep_m, lookahead_s))
+    speed = np.linalg.norm(k.vel_ms, axis=1)
+    vmax = float(np.max(speed, initial=0.0))
+    half_h = 0.5 * (hsep_m + _pad_m(vmax, hsep_m, lookahead_s))
     half_v = 0.5 * vsep_m
-    path_m = float(np.median(np.linalg.norm(k.vel_ms, axis=1))) * lookahead_s
+    path_m = float(np.median(speed)) * lookahead_s
     slices = _slices(p0, path_m, half_h)
     t = np.linspace(0.0, lookahead_s, slices + 1)
     n = len(k)

@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -872,7 +871,7 @@ def _check_entries(
         except VerificationError as exc:
             local.append(Problem("entry", i, label, exc.what, exc.reason))
             continue
-        ehash = hashlib.sha256(signed.canonical).hexdigest()
+        ehash = signed.hash
         if entry.party in heads or bundle.first_index == 0:
             want = heads.get(entry.party)
             if entry.prev != want:

@@ -290,6 +290,11 @@ class SignedEntry:
         """The entry, parsed from the canonical bytes."""
         return self._entry
 
+    @property
+    def hash(self) -> str:
+        """:func:`entry_hash` of the entry, from the bytes already held (no re-encoding)."""
+        return hashlib.sha256(self.canonical).hexdigest()
+
     def leaf_bytes(self) -> bytes:
         """The Merkle leaf: canonical ``{"entry": …, "kid": …, "sig": …}`` (module notes)."""
         return canonical_json(
