@@ -11,9 +11,13 @@ from __future__ import annotations
 import base64
 
 __all__ = [
+    "AuthError",
+    "ConflictError",
     "InputError",
     "LedgerError",
     "LedgerInputError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "SkyparleyError",
     "SplitViewError",
     "TrackFileError",
@@ -31,6 +35,44 @@ class InputError(SkyparleyError, ValueError):
     ``field`` names the offending field (a parameter, a column, a JSON path) and ``reason``
     says, in words a user understands, what is wrong with it.
     """
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class ConflictError(SkyparleyError):
+    """A write clashes with what is already there (a version or an id taken, a hash chain
+    moved on): HTTP 409. ``field`` names what clashed and ``reason`` says how."""
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class NotFoundError(SkyparleyError):
+    """What was asked for does not exist, or the asking party may not know of it: HTTP 404.
+    (A party is never told that something it may not see exists.)"""
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class AuthError(SkyparleyError):
+    """No credentials, or credentials that are unknown or revoked: HTTP 401."""
+
+    def __init__(self, *, reason: str, field: str = "authorization") -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class PermissionDeniedError(SkyparleyError):
+    """Known credentials whose role or party may not do this: HTTP 403."""
 
     def __init__(self, *, field: str, reason: str) -> None:
         self.field = field

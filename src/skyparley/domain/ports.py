@@ -8,6 +8,9 @@ against every implementation.
 - :class:`Clock`: the time, injected (nothing reads the system clock behind the caller's back).
 - :class:`LedgerStore`: the append-only signed log of issue 4: appends that return receipts
   once committed, and the reads an auditor or an exporter needs.
+- :class:`Store`: what the service keeps besides the ledger (tokens, notices, protected
+  areas, findings, hotline messages, acknowledgements, escalations, pending deadlines and
+  the parties' event streams), written one use case at a time by :meth:`Store.commit`.
 """
 
 from __future__ import annotations
@@ -19,8 +22,20 @@ from typing import Protocol
 from skyparley.domain.ledger.entry import SignedEntry
 from skyparley.domain.ledger.note import Note, NoteSignature
 from skyparley.domain.ledger.receipt import Receipt
+from skyparley.domain.records import (
+    AckRecord,
+    Changes,
+    DeadlineRecord,
+    EscalationRecord,
+    Event,
+    FindingRecord,
+    MessageRecord,
+    NoticeRecord,
+    ProtectedAreaRecord,
+    TokenRecord,
+)
 
-__all__ = ["Clock", "LedgerStore", "LoggedEntry"]
+__all__ = ["Clock", "Committed", "LedgerStore", "LoggedEntry", "Store"]
 
 
 class Clock(Protocol):
@@ -109,4 +124,125 @@ class LedgerStore(Protocol):
 
     def close(self) -> None:
         """Finish pending appends and release the store."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What :meth:`Store.commit` assigned: the messages with their ``seq`` and the events
+    with their ``cursor``, in the order they were given."""
+
+    messages: tuple[MessageRecord, ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+class Store(Protocol):
+    """The service's records (see :mod:`skyparley.domain.records`).
+
+    Promises of every implementation (the contract suite in ``tests/adapters`` checks them):
+
+    - :meth:`commit` writes a :class:`~skyparley.domain.records.Changes` all or nothing and
+      returns only once it is durable. A key written twice (a notice or protected-area
+      version, a finding ``(id, reader)``, a message id, an ack ``(message_id, party)``, an
+      escalation ``(message_id, party, level)``, a token id or hash) raises
+      :class:`~skyparley.errors.ConflictError` naming it, and nothing of that commit is
+      written.
+    - message ``seq`` and event ``cursor`` values are assigned at commit, start at 1 and
+      only increase, also across a restart; a reader never sees a gap that a later read
+      fills (a value is visible only once every smaller one is).
+    - readers see committed data only. Lists are in ascending order of their key (seq,
+      cursor, due time, version).
+    """
+
+    # -- writes
+    def commit(self, changes: Changes) -> Committed:
+        """Write everything in ``changes`` in one transaction."""
+        ...
+
+    # -- tokens
+    def token_by_sha256(self, token_sha256: str) -> TokenRecord | None:
+        """The token with that hash (revoked ones included), or None."""
+        ...
+
+    def tokens(self, party: str | None = None) -> list[TokenRecord]:
+        """Every token, or a party's, by creation time."""
+        ...
+
+    # -- notices and protected areas
+    def notice(self, party: str, notice_id: str, version: int | None = None) -> NoticeRecord | None:
+        """A version of a notice (the latest when ``version`` is None), or None."""
+        ...
+
+    def notices(self, party: str | None = None, *, live_only: bool = False) -> list[NoticeRecord]:
+        """The latest version of every notice (of ``party``, or of all parties); with
+        ``live_only``, only those whose latest version is planned or active."""
+        ...
+
+    def notice_versions(self, party: str, notice_id: str) -> list[NoticeRecord]:
+        """Every version of one notice, ascending."""
+        ...
+
+    def protected_area(
+        self, owner: str, area_id: str, version: int | None = None
+    ) -> ProtectedAreaRecord | None:
+        """A version of a protected area (the latest when ``version`` is None), or None."""
+        ...
+
+    def protected_areas(self, owner: str | None = None) -> list[ProtectedAreaRecord]:
+        """The latest version of every protected area (of ``owner``, or of all)."""
+        ...
+
+    # -- findings
+    def findings(self, reader: str) -> list[FindingRecord]:
+        """Every finding addressed to ``reader``, in commit order."""
+        ...
+
+    # -- hotline
+    def message(self, message_id: str) -> MessageRecord | None:
+        """One message, or None."""
+        ...
+
+    def inbox(self, party: str, *, after: int = 0, limit: int = 100) -> list[MessageRecord]:
+        """Messages addressed to ``party`` with ``seq > after``, ascending, at most ``limit``."""
+        ...
+
+    def sent(self, party: str, *, after: int = 0, limit: int = 100) -> list[MessageRecord]:
+        """Messages sent by ``party`` with ``seq > after``, ascending, at most ``limit``."""
+        ...
+
+    def thread(self, thread_id: str) -> list[MessageRecord]:
+        """The messages of a thread, ascending by seq."""
+        ...
+
+    def acks(self, message_id: str) -> list[AckRecord]:
+        """The acknowledgements of a message, by time."""
+        ...
+
+    def escalations(self, message_id: str) -> list[EscalationRecord]:
+        """The escalations of a message, by time then level."""
+        ...
+
+    def deadline(self, message_id: str, party: str) -> DeadlineRecord | None:
+        """The pending deadline of ``party`` on a message, or None."""
+        ...
+
+    def due_deadlines(self, now_s: float, *, limit: int = 100) -> list[DeadlineRecord]:
+        """Pending deadlines with ``due_s <= now_s``, earliest first."""
+        ...
+
+    def next_deadline_s(self) -> float | None:
+        """The earliest pending ``due_s``, or None when nothing is pending."""
+        ...
+
+    # -- streams
+    def events(self, party: str, *, after: int = 0, limit: int = 500) -> list[Event]:
+        """``party``'s events with ``cursor > after``, ascending, at most ``limit``."""
+        ...
+
+    def last_cursor(self) -> int:
+        """The largest cursor committed (0 when none)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store."""
         ...
