@@ -723,6 +723,35 @@ class SqliteLedger:
             index=index, signed=SignedEntry.from_leaf(bytes(row[0])), logged_s=float(row[1])
         )
 
+    def head(self, party: str) -> str | None:
+        """The entry hash of ``party``'s last committed entry (what its next ``prev`` names),
+        or None before its first."""
+        row = (
+            self._reader()
+            .execute(
+                "SELECT entry_hash FROM leaves WHERE party = ? ORDER BY idx DESC LIMIT 1",
+                (party,),
+            )
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def find(self, party: str, idem: str) -> LoggedEntry | None:
+        """The committed entry of ``party`` under idempotency key ``idem``, or None."""
+        row = (
+            self._reader()
+            .execute(
+                "SELECT idx, leaf, logged_s FROM leaves WHERE party = ? AND idem = ?",
+                (party, idem),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return LoggedEntry(
+            index=int(row[0]), signed=SignedEntry.from_leaf(bytes(row[1])), logged_s=float(row[2])
+        )
+
     def entries(self, from_s: float | None = None, to_s: float | None = None) -> list[LoggedEntry]:
         """The entries logged in ``[from_s, to_s)`` (POSIX seconds), in log order."""
         rows = (

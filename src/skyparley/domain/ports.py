@@ -98,6 +98,14 @@ class LedgerStore(Protocol):
         """The entries logged in ``[from_s, to_s)`` (POSIX seconds; ``None``: no bound)."""
         ...
 
+    def head(self, party: str) -> str | None:
+        """The entry hash of ``party``'s last committed entry, or None before its first."""
+        ...
+
+    def find(self, party: str, idem: str) -> LoggedEntry | None:
+        """The committed entry of ``party`` under idempotency key ``idem``, or None."""
+        ...
+
     def checkpoint(self, size: int | None = None) -> Note:
         """The signed checkpoint at ``size`` (the latest when ``None``) with its cosignatures."""
         ...

@@ -75,7 +75,10 @@ class ProtectedAreaRecord:
 class FindingRecord:
     """A strategic finding as one reader may see it (``data``: the finding's JSON form for
     that reader, already filtered). ``notice`` is the ``party/id@version`` ref of the notice
-    whose check produced it; ``message_id`` the hotline message that delivered it."""
+    whose check produced it; ``message_id`` the hotline message that delivered it;
+    ``other_ref`` the ref of the other object (a notice or a protected area; None for a
+    zone), kept so the service knows when the finding is superseded, never shown to the
+    reader."""
 
     id: str
     reader: str
@@ -83,6 +86,7 @@ class FindingRecord:
     data: dict[str, Any]
     created_s: float
     message_id: str
+    other_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
