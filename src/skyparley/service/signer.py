@@ -1,0 +1,125 @@
+"""The ledger side of every use case: party-signed entries in, service-signed entries out.
+
+The service has its own identity in the log: its key's name is its party id, and the log's
+keyring holds its verifier key beside the parties'. What the service itself says (a
+finding, an escalation, a statement attested on a party's behalf) is an entry it signs,
+chained like any party's.
+
+Idempotency makes the two commits of a use case (the ledger's, then the store's) safe
+across a crash in between: every service entry has an idempotency key derived from what it
+is about (``esc:<message>:<party>:<level>``), so doing the use case again finds the entry
+already logged and reuses it instead of logging a second one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from skyparley.domain.ledger.entry import Entry, JSONValue, SignedEntry, sign_entry
+from skyparley.domain.ledger.keys import SigningKey
+from skyparley.domain.ledger.receipt import Receipt
+from skyparley.domain.ports import Clock, LedgerStore
+from skyparley.domain.times import format_time
+from skyparley.errors import ConflictError, InputError, LedgerInputError, VerificationError
+
+__all__ = ["Logged", "ServiceSigner"]
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """An entry as logged: its hash, leaf index and receipt (None when it was logged before
+    and found again by its idempotency key)."""
+
+    entry_hash: str
+    index: int
+    receipt: Receipt | None
+    entry: Entry
+
+
+class ServiceSigner:
+    """Appends party entries (checked) and the service's own entries (signed here)."""
+
+    def __init__(self, ledger: LedgerStore, key: SigningKey, clock: Clock) -> None:
+        self._ledger = ledger
+        self._key = key
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    @property
+    def party(self) -> str:
+        """The service's party id in the log: its key's name."""
+        return self._key.name
+
+    @property
+    def log_id(self) -> str:
+        """The log's origin, which every entry names."""
+        return self._ledger.origin
+
+    def append_party(self, signed: SignedEntry) -> Logged:
+        """Log a party's signed entry; refusals become input errors naming the envelope.
+
+        A bad signature is a 400 (``signature.sig``); a ``prev`` that is not the party's
+        head (another request of the party got in first) or an idempotency key reused for
+        another statement is a 409.
+        """
+        try:
+            receipt = self._ledger.append(signed)
+        except VerificationError as exc:
+            if exc.what == "entry chain":
+                raise ConflictError(
+                    field="signature.prev",
+                    reason=f"{exc.reason}; fetch GET /v1/ledger/head and sign again",
+                ) from None
+            raise InputError(field="signature", reason=str(exc)) from None
+        except LedgerInputError as exc:
+            if exc.field == "idem":
+                raise ConflictError(field="signature.idem", reason=exc.reason) from None
+            raise InputError(field=f"signature.{exc.field}", reason=exc.reason) from None
+        return Logged(signed.hash, receipt.leaf_index, receipt, signed.entry)
+
+    def append_service(self, kind: str, body: JSONValue, *, idem: str) -> Logged:
+        """Log a statement of the service (signed here), once per ``idem``."""
+        return self.append_service_many([(kind, body, idem)])[0]
+
+    def append_service_many(self, items: Sequence[tuple[str, JSONValue, str]]) -> list[Logged]:
+        """Log several service statements ``(kind, body, idem)``, in order, each once.
+
+        Those already logged under their idempotency key are found again; the others are
+        chained, signed and submitted together so that one group commit takes them.
+        """
+        with self._lock:
+            out: list[Logged | None] = []
+            fresh: list[tuple[int, SignedEntry]] = []
+            prev = self._ledger.head(self.party)
+            now = format_time(self._clock.now_s())
+            for kind, body, idem in items:
+                found = self._ledger.find(self.party, idem)
+                if found is not None:
+                    out.append(Logged(found.signed.hash, found.index, None, found.signed.entry))
+                    continue
+                entry = Entry(
+                    log_id=self.log_id,
+                    party=self.party,
+                    kind=kind,
+                    client_time=now,
+                    prev=prev,
+                    idem=idem,
+                    body=body,
+                )
+                signed = sign_entry(entry, self._key)
+                prev = signed.hash
+                fresh.append((len(out), signed))
+                out.append(None)
+            submit = getattr(self._ledger, "submit", None)
+            if submit is not None and len(fresh) > 1:
+                futures = [(k, s, submit(s)) for k, s in fresh]
+                for k, s, fut in futures:
+                    receipt = fut.result()
+                    out[k] = Logged(s.hash, receipt.leaf_index, receipt, s.entry)
+            else:
+                for k, s in fresh:
+                    receipt = self._ledger.append(s)
+                    out[k] = Logged(s.hash, receipt.leaf_index, receipt, s.entry)
+        return [x for x in out if x is not None]
