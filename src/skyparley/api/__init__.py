@@ -1,1 +1,5 @@
-"""skyparley.api."""
+"""The HTTP and WebSocket API (FastAPI): :func:`create_app` builds it from :class:`Settings`."""
+
+from skyparley.api.app import DEFAULT_MAX_BODY_BYTES, Settings, create_app
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "create_app"]

@@ -76,10 +76,25 @@ _WITHHELD = "-"
 class Rendered(Protocol):
     """A message as rendered for one reader."""
 
-    lang: str
-    text: str
-    translated: bool
-    source_lang: str | None
+    @property
+    def lang(self) -> str:
+        """The language it is shown in."""
+        ...
+
+    @property
+    def text(self) -> str:
+        """The text the reader reads."""
+        ...
+
+    @property
+    def translated(self) -> bool:
+        """Whether it was rendered from a template (False: free text as written)."""
+        ...
+
+    @property
+    def source_lang(self) -> str | None:
+        """The language free text was written in (None for a template)."""
+        ...
 
 
 class Renderer(Protocol):
@@ -698,8 +713,8 @@ class Service:
             {
                 "start": format_time(o.start_s),
                 "end": format_time(o.end_s),
-                "lower": f"{o.lower_ft:.0f} ft",
-                "upper": f"{o.upper_ft:.0f} ft",
+                "lower": round(o.lower_ft),
+                "upper": round(o.upper_ft),
             }
             if o is not None
             else {"start": _WITHHELD, "end": _WITHHELD, "lower": _WITHHELD, "upper": _WITHHELD}
@@ -710,9 +725,11 @@ class Service:
                 args={"other": f.other, "notice": subject, **span},
             )
         if f.kind == "protected_area":
+            # the template says "protected area of {other}": give it the owner's id alone
+            other = f.other.removeprefix("a protected area of ")
             return MessageContent(
                 template="finding_protected_area",
-                args={"other": f.other, "notice": subject, **span},
+                args={"other": other, "notice": subject, **span},
             )
         if f.kind == "zone_notice":
             zone = next((z for z in self.protocol.zones if z.id == f.other), None)

@@ -1,0 +1,662 @@
+"""The HTTP and WebSocket API: :func:`create_app` is the composition root.
+
+``create_app(settings)`` opens the store and the ledger (one SQLite file), loads the message
+catalogs, builds the :class:`~skyparley.service.Service` and returns the FastAPI app. Its
+lifespan runs the escalation ticker and closes everything on shutdown. Paths are versioned
+under ``/v1/``; ``/openapi.json`` describes them.
+
+Errors are JSON, always ``{"error": {"code", "field", "reason"}}``:
+
+====  ==============  ===========================================================
+HTTP  code            when
+====  ==============  ===========================================================
+400   malformed       the body is not JSON
+401   unauthorized    no token, or an unknown or revoked one
+403   forbidden       the token's role or party may not do this
+404   not_found       no such object, or not one the caller may know of
+409   conflict        a version or an id is taken, the party's chain moved on
+413   too_large       the body is over the limit
+422   invalid         a field is wrong (named in ``field``)
+500   internal        a fault of the service (logged; never a traceback to the caller)
+====  ==============  ===========================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from starlette.concurrency import run_in_threadpool
+
+from skyparley.adapters.catalogs import Catalogs
+from skyparley.adapters.clock import SystemClock
+from skyparley.adapters.ledger_store import SqliteLedger
+from skyparley.adapters.store_memory import MemoryStore
+from skyparley.adapters.store_sqlite import SqliteStore
+from skyparley.api.models import (
+    AckIn,
+    AreaIn,
+    CancelIn,
+    CosignIn,
+    MessageIn,
+    NoticeIn,
+    SignatureIn,
+    TokenIn,
+    content_dict,
+)
+from skyparley.domain.ledger.entry import KeyRing
+from skyparley.domain.ledger.keys import SigningKey
+from skyparley.domain.ports import Clock, Store
+from skyparley.domain.protocol import Protocol
+from skyparley.domain.records import Changes
+from skyparley.domain.statements import Signature
+from skyparley.domain.times import format_time
+from skyparley.errors import (
+    AuthError,
+    ConflictError,
+    InputError,
+    LedgerError,
+    NotFoundError,
+    PermissionDeniedError,
+    SkyparleyError,
+    VerificationError,
+)
+from skyparley.service import Principal, Service, authenticate, new_token, require
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "create_app"]
+
+log = logging.getLogger("skyparley.api")
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+"""Largest request body accepted (1 MiB): a notice of 64 volumes of 1000 vertices fits."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service runs with.
+
+    ``db_path`` is the one SQLite file (store and ledger); ``None`` keeps the store in
+    memory and the ledger in a temporary file (for tests of the layers above).
+    ``origin`` names the log (default ``skyparley/<protocol id>``). ``tick_s`` is how often
+    deadlines are checked for escalation.
+    """
+
+    protocol: Protocol
+    db_path: Path | None
+    service_key: SigningKey
+    origin: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    tick_s: float = 0.2
+
+
+def _error(status: int, code: str, field: str | None, reason: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "field": field, "reason": reason}},
+        status_code=status,
+        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
+    )
+
+
+def _signature(sig: SignatureIn | None) -> Signature | None:
+    if sig is None:
+        return None
+    return Signature(
+        client_time=sig.client_time, prev=sig.prev, idem=sig.idem, kid=sig.kid, sig=sig.sig
+    )
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or "body"
+
+
+class _Runtime:
+    """What the app holds open: the store, the ledger, the service."""
+
+    def __init__(self, settings: Settings) -> None:
+        protocol = settings.protocol
+        origin = settings.origin or f"skyparley/{protocol.id}"
+        ring = dict(protocol.keyring())
+        ring[settings.service_key.name] = settings.service_key.verifier
+        self._tmp: Any = None
+        if settings.db_path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="skyparley-")
+            ledger_path = Path(self._tmp.name) / "ledger.db"
+            store: Store = MemoryStore()
+        else:
+            ledger_path = settings.db_path
+            store = SqliteStore(settings.db_path)
+        try:
+            self.ledger = SqliteLedger(
+                ledger_path,
+                service_key=settings.service_key,
+                origin=origin,
+                keyring=KeyRing(ring),
+                clock=settings.clock,
+                protocol_hash=protocol.content_hash,
+            )
+        except BaseException:
+            store.close()
+            raise
+        self.store = store
+        self.service = Service(
+            protocol=protocol,
+            store=store,
+            ledger=self.ledger,
+            service_key=settings.service_key,
+            clock=settings.clock,
+            renderer=Catalogs(),
+        )
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.store.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+class _ServiceCollector:
+    """Prometheus gauges read from the service when scraped."""
+
+    def __init__(self, rt: _Runtime) -> None:
+        self._rt = rt
+
+    def collect(self) -> Any:
+        svc = self._rt.service
+        for name, value in svc.counters.items():
+            g = GaugeMetricFamily(
+                f"skyparley_{name}_total", f"{name.replace('_', ' ')} since start"
+            )
+            g.add_metric([], value)
+            yield g
+        g = GaugeMetricFamily("skyparley_stream_subscribers", "live WebSocket streams")
+        g.add_metric([], svc.hub.count())
+        yield g
+        g = GaugeMetricFamily("skyparley_ledger_size", "leaves in the signed log")
+        g.add_metric([], self._rt.ledger.size())
+        yield g
+        nxt = svc.next_deadline_s()
+        g = GaugeMetricFamily("skyparley_next_deadline_seconds", "POSIX time of the next deadline")
+        g.add_metric([], nxt if nxt is not None else 0.0)
+        yield g
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _principal(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    rt: _Runtime = request.app.state.runtime
+    return authenticate(rt.store, creds.credentials if creds is not None else None)
+
+
+Who = Annotated[Principal, Depends(_principal)]
+"""The authenticated caller of an endpoint."""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app of the service (see the module)."""
+    state: dict[str, _Runtime] = {}
+    registry = CollectorRegistry()
+    requests = Counter(
+        "skyparley_http_requests",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "skyparley_http_request_seconds",
+        "HTTP request latency",
+        ["route"],
+        registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    )
+    rt = _Runtime(settings)
+    state["rt"] = rt
+    registry.register(_ServiceCollector(rt))
+    escalations_failed = Gauge(
+        "skyparley_escalation_tick_failures", "ticks that failed", registry=registry
+    )
+
+    async def ticker() -> None:
+        while True:
+            await asyncio.sleep(settings.tick_s)
+            try:
+                await run_in_threadpool(rt.service.escalate_due)
+            except Exception:  # the ticker must survive; the fault is logged and counted
+                log.exception("escalation tick failed")
+                escalations_failed.inc()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(ticker())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            rt.close()
+
+    app = FastAPI(
+        title="skyparley",
+        version="1",
+        summary="Deconfliction service with receipts",
+        description="Operation notices, strategic findings, a hotline that demands "
+        "acknowledgement, and a signed Merkle log. Every request but /v1/health carries "
+        "`Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    svc = rt.service
+
+    # ------------------------------------------------------------------ errors
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid"}
+        if first.get("type") == "json_invalid":
+            return _error(400, "malformed", "body", "the body is not valid JSON")
+        return _error(422, "invalid", _loc(tuple(first.get("loc", ()))), str(first.get("msg")))
+
+    @app.exception_handler(SkyparleyError)
+    async def _skyparley(_: Request, exc: SkyparleyError) -> JSONResponse:
+        return _to_response(exc)
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error")
+        return _error(500, "internal", None, "the service failed; the fault is logged")
+
+    # ------------------------------------------------------------------ middleware
+
+    @app.middleware("http")
+    async def _limits_and_metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        t0 = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > settings.max_body_bytes
+            except ValueError:
+                return _error(400, "malformed", "content-length", "is not a number")
+            if too_big:
+                return _error(
+                    413,
+                    "too_large",
+                    "body",
+                    f"is {length} bytes; at most {settings.max_body_bytes}",
+                )
+        elif request.method in ("POST", "PUT", "PATCH"):
+            body = await request.body()
+            if len(body) > settings.max_body_bytes:
+                return _error(413, "too_large", "body", f"is over {settings.max_body_bytes} bytes")
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(request.method, path, str(response.status_code)).inc()
+        latency.labels(path).observe(time.perf_counter() - t0)
+        return response
+
+    # ------------------------------------------------------------------ routes: misc
+
+    @app.get("/v1/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        """Liveness: the protocol served and the log's size. No token needed."""
+        return {
+            "status": "ok",
+            "protocol": settings.protocol.id,
+            "protocol_hash": settings.protocol.content_hash,
+            "ledger_size": rt.ledger.size(),
+            "time": format_time(settings.clock.now_s()),
+        }
+
+    @app.get("/v1/metrics", tags=["service"], response_class=PlainTextResponse)
+    def metrics(who: Who) -> PlainTextResponse:
+        """Prometheus metrics (text format 0.0.4). Needs an admin token."""
+        require(who, "admin")
+        return PlainTextResponse(
+            generate_latest(registry).decode("utf-8"),
+            media_type="text/plain; version=0.0.4; charset=utf-8",
+        )
+
+    @app.get("/v1/protocol", tags=["protocol"])
+    def protocol(who: Who) -> dict[str, Any]:
+        """The protocol in force: parties and keys, hotline rules, the escalation ladder."""
+        return svc.protocol_view(who)
+
+    @app.get("/v1/zones", tags=["protocol"])
+    def zones(who: Who) -> list[dict[str, Any]]:
+        """The protocol's zones and lines with their rules (read-only)."""
+        return svc.zones(who)
+
+    # ------------------------------------------------------------------ tokens
+
+    @app.post("/v1/tokens", tags=["tokens"], status_code=201)
+    def token_new(who: Who, body: TokenIn) -> dict[str, Any]:
+        """Make a token for the admin's own party; the token text is shown only here."""
+        require(who, "admin")
+        token, rec = new_token(
+            rt.store,
+            settings.protocol,
+            party=who.party,
+            role=body.role,
+            now_s=settings.clock.now_s(),
+            label=body.label,
+        )
+        return {"id": rec.id, "party": rec.party, "role": rec.role, "token": token}
+
+    @app.get("/v1/tokens", tags=["tokens"])
+    def token_list(who: Who) -> list[dict[str, Any]]:
+        """The tokens of the admin's party (never their text)."""
+        require(who, "admin")
+        return [
+            {
+                "id": t.id,
+                "role": t.role,
+                "label": t.label,
+                "created": format_time(t.created_s),
+                "revoked": None if t.revoked_s is None else format_time(t.revoked_s),
+            }
+            for t in rt.store.tokens(who.party)
+        ]
+
+    @app.delete("/v1/tokens/{token_id}", tags=["tokens"])
+    def token_revoke(who: Who, token_id: str) -> dict[str, Any]:
+        """Revoke a token of the admin's party; it stops working at once."""
+        require(who, "admin")
+        mine = {t.id: t for t in rt.store.tokens(who.party)}
+        if token_id not in mine:
+            raise NotFoundError(field="token_id", reason=f"{who.party} has no token {token_id!r}")
+        if mine[token_id].revoked_s is None:
+            rt.store.commit(Changes(revoked_tokens=[(token_id, settings.clock.now_s())]))
+        return {"id": token_id, "revoked": True}
+
+    # ------------------------------------------------------------------ notices
+
+    @app.post("/v1/notices", tags=["notices"], status_code=201)
+    def notice_create(who: Who, body: NoticeIn) -> dict[str, Any]:
+        """File a new operation notice (version 1); returns its findings for the filer."""
+        return svc.file_notice(
+            who, body.notice.model_dump(exclude_none=True), _signature(body.signature), new=True
+        )
+
+    @app.put("/v1/notices/{notice_id}", tags=["notices"])
+    def notice_version(who: Who, notice_id: str, body: NoticeIn) -> dict[str, Any]:
+        """File a new version of a notice (``version`` = latest + 1)."""
+        return svc.file_notice(
+            who,
+            body.notice.model_dump(exclude_none=True),
+            _signature(body.signature),
+            expect_id=notice_id,
+        )
+
+    @app.post("/v1/notices/{notice_id}/cancel", tags=["notices"])
+    def notice_cancel(who: Who, notice_id: str, body: CancelIn) -> dict[str, Any]:
+        """Cancel a notice: files the latest version again, cancelled, as a new version."""
+        return svc.cancel_notice(who, notice_id, _signature(body.signature))
+
+    @app.get("/v1/notices", tags=["notices"])
+    def notice_list(
+        who: Who,
+        live: bool = False,
+        party: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> list[dict[str, Any]]:
+        """The caller's notices (latest versions); ``live`` keeps planned and active ones."""
+        return svc.notices(who, party=party, live_only=live)
+
+    @app.get("/v1/notices/{notice_id}", tags=["notices"])
+    def notice_get(
+        who: Who, notice_id: str, version: Annotated[int | None, Query(ge=1)] = None
+    ) -> dict[str, Any]:
+        """One of the caller's notices with its current findings."""
+        return svc.notice(who, notice_id, version)
+
+    @app.get("/v1/findings", tags=["notices"])
+    def findings(who: Who, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002
+        """Strategic findings addressed to the caller (current ones; ``all`` for history)."""
+        return svc.findings(who, current_only=not all)
+
+    # ------------------------------------------------------------------ protected areas
+
+    @app.post("/v1/protected-areas", tags=["protected areas"], status_code=201)
+    def area_declare(who: Who, body: AreaIn) -> dict[str, Any]:
+        """Declare a protected area (or a new version of one)."""
+        return svc.declare_area(
+            who, body.area.model_dump(exclude_none=True), _signature(body.signature)
+        )
+
+    @app.get("/v1/protected-areas", tags=["protected areas"])
+    def area_list(who: Who) -> list[dict[str, Any]]:
+        """The caller's protected areas, and others' that are public."""
+        return svc.protected_areas(who)
+
+    # ------------------------------------------------------------------ hotline
+
+    @app.post("/v1/messages", tags=["hotline"], status_code=201)
+    def message_send(who: Who, body: MessageIn) -> dict[str, Any]:
+        """Send a hotline message; its kind's acknowledgement rule comes from the protocol."""
+        return svc.send(
+            who,
+            kind=body.kind,
+            to=body.to,
+            content=content_dict(body.content),
+            reply_to=body.reply_to,
+            about=body.about,
+            signature=_signature(body.signature),
+        )
+
+    @app.get("/v1/messages", tags=["hotline"])
+    def message_list(
+        who: Who,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        box: Annotated[str, Query(pattern="^(inbox|sent)$")] = "inbox",
+    ) -> dict[str, Any]:
+        """The inbox (or sent box) after a cursor; ``cursor`` in the answer resumes it."""
+        return svc.inbox(who, after=after, limit=limit, sent=box == "sent")
+
+    @app.get("/v1/messages/{message_id}", tags=["hotline"])
+    def message_get(who: Who, message_id: str) -> dict[str, Any]:
+        """One message with its acknowledgements and escalations."""
+        return svc.message(who, message_id)
+
+    @app.post("/v1/messages/{message_id}/ack", tags=["hotline"])
+    def message_ack(who: Who, message_id: str, body: AckIn) -> dict[str, Any]:
+        """Acknowledge a message addressed to the caller's party."""
+        return svc.ack(who, message_id, _signature(body.signature))
+
+    @app.get("/v1/threads/{thread_id}", tags=["hotline"])
+    def thread(who: Who, thread_id: str) -> list[dict[str, Any]]:
+        """The messages of a thread the caller may see."""
+        return svc.thread(who, thread_id)
+
+    @app.get("/v1/events", tags=["stream"])
+    def events(
+        who: Who,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> dict[str, Any]:
+        """The caller's stream as a page (the WebSocket /v1/stream pushes the same events)."""
+        evs = svc.events(who, after=after, limit=limit)
+        return {
+            "events": [_event_json(e) for e in evs],
+            "cursor": evs[-1].cursor if evs else after,
+        }
+
+    # ------------------------------------------------------------------ ledger
+
+    @app.get("/v1/ledger/head", tags=["ledger"])
+    def ledger_head(who: Who) -> dict[str, Any]:
+        """The log id and the caller's chain head: what its next signed statement names."""
+        return svc.head(who)
+
+    @app.get("/v1/ledger/receipts/{index}", tags=["ledger"])
+    def ledger_receipt(who: Who, index: int) -> dict[str, Any]:
+        """The receipt (inclusion proof, signed checkpoint) of a leaf the caller may see."""
+        return svc.receipt(who, index)
+
+    @app.get("/v1/ledger/checkpoint", tags=["ledger"])
+    def ledger_checkpoint(
+        who: Who, size: Annotated[int | None, Query(ge=0)] = None
+    ) -> dict[str, Any]:
+        """The signed checkpoint (latest, or at ``size``) with its cosignatures."""
+        require(who, "viewer")
+        sizes = rt.ledger.checkpoint_sizes()
+        if size is not None and size not in sizes:
+            raise NotFoundError(field="size", reason=f"the log signed no checkpoint of size {size}")
+        return {
+            "size": size if size is not None else sizes[-1],
+            "checkpoint": str(rt.ledger.checkpoint(size)),
+        }
+
+    @app.get("/v1/ledger/proofs/inclusion", tags=["ledger"])
+    def ledger_inclusion(
+        who: Who, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
+    ) -> dict[str, Any]:
+        """The RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size``."""
+        require(who, "viewer")
+        _check_size(rt, size)
+        if index >= size:
+            raise InputError(field="index", reason=f"must be below size {size}")
+        proof = rt.ledger.inclusion_proof(index, size)
+        return {"index": index, "size": size, "proof": [_b64(h) for h in proof]}
+
+    @app.get("/v1/ledger/proofs/consistency", tags=["ledger"])
+    def ledger_consistency(
+        who: Who,
+        old_size: Annotated[int, Query(alias="from", ge=1)],
+        new_size: Annotated[int, Query(alias="to", ge=1)],
+    ) -> dict[str, Any]:
+        """The RFC 9162 consistency proof between two tree sizes."""
+        require(who, "viewer")
+        _check_size(rt, new_size)
+        if old_size > new_size:
+            raise InputError(field="from", reason=f"must be at most to ({new_size})")
+        proof = rt.ledger.consistency_proof(old_size, new_size)
+        return {"from": old_size, "to": new_size, "proof": [_b64(h) for h in proof]}
+
+    @app.post("/v1/ledger/cosign", tags=["ledger"])
+    def ledger_cosign(who: Who, body: CosignIn) -> dict[str, Any]:
+        """Store the caller's cosignature of a checkpoint (verified first): the evidence that
+        the party has seen the log up to that size."""
+        require(who, "operator")
+        if body.size not in rt.ledger.checkpoint_sizes():
+            raise NotFoundError(
+                field="size", reason=f"the log signed no checkpoint of size {body.size}"
+            )
+        try:
+            rt.ledger.store_cosignature(body.size, who.party, body.cosignature)
+        except VerificationError as exc:
+            raise InputError(field="cosignature", reason=str(exc)) from None
+        except LedgerError as exc:
+            raise InputError(field="cosignature", reason=str(exc)) from None
+        return {"size": body.size, "party": who.party, "stored": True}
+
+    # ------------------------------------------------------------------ stream
+
+    @app.websocket("/v1/stream")
+    async def stream(websocket: WebSocket) -> None:
+        """The caller's events, live: findings, messages, acks, escalations.
+
+        Authenticate with ``Authorization: Bearer`` or ``?token=``; ``?cursor=N`` resumes
+        after event N (every event carries its ``cursor``): no gap, no duplicate.
+        """
+        token = websocket.query_params.get("token")
+        header = websocket.headers.get("authorization", "")
+        if not token and header.lower().startswith("bearer "):
+            token = header[7:].strip()
+        try:
+            who = await run_in_threadpool(authenticate, rt.store, token)
+            after = int(websocket.query_params.get("cursor", "0"))
+        except AuthError as exc:
+            await websocket.close(code=4401, reason=exc.reason[:120])
+            return
+        except ValueError:
+            after = -1
+        if after < 0:
+            await websocket.close(code=4422, reason="cursor: must be a whole number from 0")
+            return
+        await websocket.accept()
+        sub = svc.hub.subscribe(who.party, asyncio.get_running_loop())
+        try:
+            last = after
+            while True:  # the backlog, page by page, from the store
+                page = await run_in_threadpool(svc.events, who, after=last, limit=500)
+                for e in page:
+                    await websocket.send_text(json.dumps(_event_json(e)))
+                    last = e.cursor
+                if len(page) < 500:
+                    break
+            while True:  # then live: each wake-up reads what is new from the store
+                e = await sub.queue.get()
+                newest = e.cursor
+                while not sub.queue.empty():
+                    newest = max(newest, sub.queue.get_nowait().cursor)
+                while newest > last:
+                    page = await run_in_threadpool(svc.events, who, after=last, limit=500)
+                    if not page:
+                        break
+                    for item in page:
+                        await websocket.send_text(json.dumps(_event_json(item)))
+                        last = item.cursor
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            sub.close()
+
+    return app
+
+
+def _check_size(rt: _Runtime, size: int) -> None:
+    have = rt.ledger.size()
+    if size > have:
+        raise InputError(field="size", reason=f"the log has {have} leaves")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _event_json(e: Any) -> dict[str, Any]:
+    return {"cursor": e.cursor, "type": e.type, "at": format_time(e.at_s), "data": e.data}
+
+
+def _to_response(exc: SkyparleyError) -> JSONResponse:
+    if isinstance(exc, AuthError):
+        return _error(401, "unauthorized", exc.field, exc.reason)
+    if isinstance(exc, PermissionDeniedError):
+        return _error(403, "forbidden", exc.field, exc.reason)
+    if isinstance(exc, NotFoundError):
+        return _error(404, "not_found", exc.field, exc.reason)
+    if isinstance(exc, ConflictError):
+        return _error(409, "conflict", exc.field, exc.reason)
+    if isinstance(exc, InputError):
+        return _error(422, "invalid", exc.field, exc.reason)
+    if isinstance(exc, VerificationError):
+        return _error(422, "invalid", "signature", str(exc))
+    log.error("unexpected %s: %s", type(exc).__name__, exc)
+    return _error(500, "internal", None, "the service failed; the fault is logged")

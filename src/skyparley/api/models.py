@@ -1,0 +1,146 @@
+"""Request models of the HTTP API: pydantic at the edge only, nothing extra, nothing infinite.
+
+The domain parses the notice, area and message content again (and names the field of any
+error); these models give the OpenAPI document its shapes and refuse unknown members and
+non-finite numbers before anything else runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AckIn",
+    "AreaIn",
+    "CosignIn",
+    "MessageIn",
+    "NoticeIn",
+    "SignatureIn",
+    "TokenIn",
+]
+
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class SignatureIn(BaseModel):
+    """A party's signature on the statement behind a request (see ``domain.statements``)."""
+
+    model_config = _STRICT
+    client_time: str = Field(max_length=40, examples=["2015-09-30T04:00:00Z"])
+    prev: str | None = Field(pattern=r"^[0-9a-f]{64}$")
+    idem: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    kid: str = Field(pattern=r"^[0-9a-f]{8}$")
+    sig: str = Field(min_length=1, max_length=200)
+
+
+class VolumeIn(BaseModel):
+    """A 4D volume: an area (GeoJSON Polygon, or a Circle or Corridor), a band, a window."""
+
+    model_config = _STRICT
+    area: dict[str, Any]
+    lower: float | str
+    upper: float | str
+    start: str | float
+    end: str | float
+
+
+class NoticeBody(BaseModel):
+    """An operation notice: volumes and times only. No target, weapon or purpose."""
+
+    model_config = _STRICT
+    type: Literal["operation_notice"] | None = None
+    party: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=128)
+    version: int = Field(ge=1)
+    state: Literal["planned", "active", "ended", "cancelled"]
+    filed: str | float | None = None
+    remark: str | None = Field(default=None, max_length=280)
+    volumes: list[VolumeIn] = Field(min_length=1, max_length=64)
+
+
+class NoticeIn(BaseModel):
+    """A notice version to file, with the party's signature (or none: service-attested)."""
+
+    model_config = _STRICT
+    notice: NoticeBody
+    signature: SignatureIn | None = None
+
+
+class CancelIn(BaseModel):
+    """Cancel a notice: the party's signature on the cancelled version, or none."""
+
+    model_config = _STRICT
+    signature: SignatureIn | None = None
+
+
+class AreaBody(BaseModel):
+    """A protected area: a volume to keep clear, with its disclosure rule."""
+
+    model_config = _STRICT
+    type: Literal["protected_area"] | None = None
+    owner: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=128)
+    version: int = Field(default=1, ge=1)
+    kind: Literal["friendly_forces", "humanitarian", "civil", "other"]
+    disclosure: Literal["owner_only", "on_conflict", "public"] | None = None
+    volume: VolumeIn
+
+
+class AreaIn(BaseModel):
+    """A protected area version to declare."""
+
+    model_config = _STRICT
+    area: AreaBody
+    signature: SignatureIn | None = None
+
+
+class ContentIn(BaseModel):
+    """Structured (``template`` + ``args``) or free text (``text`` + ``lang``)."""
+
+    model_config = _STRICT
+    template: str | None = Field(default=None, max_length=64)
+    args: dict[str, str | int | float] | None = None
+    text: str | None = Field(default=None, max_length=2000)
+    lang: Literal["ar", "en", "ru"] | None = None
+
+
+class MessageIn(BaseModel):
+    """A hotline message."""
+
+    model_config = _STRICT
+    kind: Literal["notice", "alert", "request", "reply", "text"]
+    to: list[str] = Field(min_length=1, max_length=16)
+    content: ContentIn
+    reply_to: str | None = Field(default=None, max_length=64)
+    about: str | None = Field(default=None, max_length=200)
+    signature: SignatureIn | None = None
+
+
+class AckIn(BaseModel):
+    """Acknowledge a message: the party's signature on the ack, or none."""
+
+    model_config = _STRICT
+    signature: SignatureIn | None = None
+
+
+class CosignIn(BaseModel):
+    """A party's cosignature (C2SP tlog-cosignature line) of the checkpoint at ``size``."""
+
+    model_config = _STRICT
+    size: int = Field(ge=1)
+    cosignature: str = Field(min_length=1, max_length=300)
+
+
+class TokenIn(BaseModel):
+    """A new token for the admin's own party."""
+
+    model_config = _STRICT
+    role: Literal["viewer", "operator", "admin"]
+    label: str | None = Field(default=None, max_length=100)
+
+
+def content_dict(content: ContentIn) -> dict[str, Any]:
+    """The content as the domain reads it (unset members left out)."""
+    return content.model_dump(exclude_none=True)
