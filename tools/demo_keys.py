@@ -6,18 +6,11 @@ its ledger entries, and protect nothing. Never use them for real traffic.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 
-from skyparley.domain.ledger.keys import SigningKey
+from skyparley.domain.ledger.keys import demo_key
 
 NAMES = ("coalition", "russia", "relief", "skyparley-demo-service")
-
-
-def demo_key(name: str) -> SigningKey:
-    """The demo signing key of ``name``."""
-    seed = hashlib.sha256(b"skyparley demo key, never for real use: " + name.encode()).digest()
-    return SigningKey.from_seed(name, seed)
 
 
 def main() -> int:

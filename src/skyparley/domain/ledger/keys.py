@@ -37,6 +37,7 @@ __all__ = [
     "VerifierKey",
     "check_key_name",
     "cosignature_message",
+    "demo_key",
     "generate_key",
     "key_id",
     "load_private_key_pem",
@@ -341,3 +342,21 @@ def load_private_key_pem(
     if not isinstance(private, Ed25519PrivateKey):
         raise LedgerInputError(field="private_key", reason="not an Ed25519 key")
     return SigningKey(name=name, private_key=private, sig_type=sig_type)
+
+
+DEMO_SEED_PREFIX = b"skyparley demo key, never for real use: "
+"""The public seed prefix of the demo keys (see :func:`demo_key`)."""
+
+
+def demo_key(name: str) -> SigningKey:
+    """The demo signing key of ``name``, derived from a public seed.
+
+    The Syria 2015 scenario signs its ledger entries with these keys; they protect nothing
+    and must never be used for real traffic.
+
+    Examples
+    --------
+    >>> demo_key("coalition").verifier.to_text()
+    'coalition+bc2eeb08+AUsr1tjbe0PPex5qbZhLigF7G+lYJ+9uXNiwCv/eKf0P'
+    """
+    return SigningKey.from_seed(name, hashlib.sha256(DEMO_SEED_PREFIX + name.encode()).digest())
