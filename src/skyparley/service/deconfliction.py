@@ -228,7 +228,6 @@ class Service:
         r = self.renderer.render(content, self._lang(reader))
         out: dict[str, Any] = {
             "id": m.id,
-            "seq": m.seq,
             "thread": m.thread,
             "from": m.sender,
             "to": list(m.to),
@@ -239,6 +238,7 @@ class Service:
                 "text": r.text,
                 "translated": r.translated,
                 "source_lang": r.source_lang,
+                "marker": getattr(r, "marker", None),
             },
             "sent": format_time(m.sent_s),
             "requires_ack": m.requires_ack,
@@ -253,6 +253,8 @@ class Service:
             "ledger_index": m.ledger_index,
             "attested": m.attested,
         }
+        if m.seq:
+            out["seq"] = m.seq  # the inbox cursor (assigned when the message was committed)
         if full:
             out["acks"] = [
                 {"party": a.party, "at": format_time(a.acked_s), "entry_hash": a.entry_hash}
