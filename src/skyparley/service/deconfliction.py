@@ -271,7 +271,15 @@ class Service:
             ]
         return out
 
-    def _notice_view(self, rec: NoticeRecord, *, findings: bool = True) -> dict[str, Any]:
+    def _notice_view(
+        self,
+        rec: NoticeRecord,
+        *,
+        findings: bool = True,
+        by_subject: dict[str, list[FindingRecord]] | None = None,
+    ) -> dict[str, Any]:
+        """A notice as its owner sees it, with its current findings (``by_subject``: the
+        owner's findings grouped by :func:`_ref_text` of their subject, when already read)."""
         out: dict[str, Any] = {
             "notice": rec.notice.to_dict(),
             "recorded": format_time(rec.recorded_s),
@@ -280,14 +288,19 @@ class Service:
             "attested": rec.attested,
         }
         if findings:
+            if by_subject is None:
+                by_subject = self._findings_by_subject(rec.notice.party)
             out["findings"] = [
-                f.data
-                for f in self.store.findings(rec.notice.party)
-                if f.data["subject"]["type"] == "operation_notice"
-                and f.data["subject"]["id"] == rec.notice.id
-                and f.data["subject"]["version"] == rec.notice.version
-                and self._current(f)
+                f.data for f in by_subject.get(rec.notice.ref, []) if self._current(f)
             ]
+        return out
+
+    def _findings_by_subject(self, reader: str) -> dict[str, list[FindingRecord]]:
+        """``reader``'s findings about its notices, by the notice's ref."""
+        out: dict[str, list[FindingRecord]] = {}
+        for f in self.store.findings(reader):
+            if f.data["subject"]["type"] == "operation_notice":
+                out.setdefault(_ref_text(f.data["subject"]), []).append(f)
         return out
 
     def _current(self, f: FindingRecord) -> bool:
@@ -407,8 +420,10 @@ class Service:
                     reason="the protocol shares other parties' volumes only where they "
                     "conflict with your own: see your findings",
                 )
+        own = owner == principal.party
+        by_subject = self._findings_by_subject(owner) if own else {}
         return [
-            self._notice_view(r, findings=owner == principal.party)
+            self._notice_view(r, findings=own, by_subject=by_subject)
             for r in self.store.notices(owner, live_only=live_only)
         ]
 
@@ -641,7 +656,8 @@ class Service:
         self._index.upsert(notice)
         self.counters["notices_filed"] += 1
         self.counters["findings"] += len(findings)
-        return self._notice_view(record) | {
+        return self._notice_view(record, findings=False) | {
+            "findings": own,
             "receipt": self._receipt(logged),
             "message_id": msg.id,
             "clear": not own,
@@ -711,7 +727,7 @@ class Service:
     def _finding_content(self, f: Finding) -> MessageContent:
         subject = f"{f.subject.party}/{f.subject.id}@{f.subject.version}"
         o = f.overlap
-        span = (
+        span: dict[str, str | int | float] = (
             {
                 "start": format_time(o.start_s),
                 "end": format_time(o.end_s),
