@@ -104,6 +104,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "propagate",
         "tangent_distance_m",
     ],
+    "skyparley.client": ["Client", "ClientError"],
     "skyparley.domain": [
         "AircraftStates",
         "Conflicts",
