@@ -602,6 +602,8 @@ def _check_trust(
                     f"the bundle's {ring[party].to_text()} is not the protocol's {key.to_text()}",
                 )
         for party in sorted(set(ring) - set(party_keys)):
+            if ring[party] == service:
+                continue  # the service signs its own entries (findings, escalations)
             bad(f"key of {party}", "the party is not in the protocol")
     if protocol_hash is not None and bundle.protocol_hash not in (None, protocol_hash):
         bad(
@@ -1013,11 +1015,12 @@ def timeline(
     as_of = max(
         [report.bundle.exported_s, *(v.logged_s for v in entries), *(t for _, _, t in cosigs)]
     )
+    service = parse_verifier_key(report.bundle.service_key).name
     acks: dict[tuple[str, str], VerifiedEntry] = {}
     for v in entries:
         target = _acked_hash(v.entry)
         if target is not None:
-            acks.setdefault((target, v.entry.party), v)
+            acks.setdefault((target, _speaker(v.entry, service)), v)
     items = []
     for v in entries:
         e = v.entry
@@ -1029,7 +1032,8 @@ def timeline(
             and e.kind != ACK_KIND
             and (deadline is not None or rules is None or e.kind not in rules)
         )
-        readers = to or tuple(sorted({p for p, _, _ in cosigs} - {e.party}))
+        speaker = _speaker(e, service)
+        readers = to or tuple(sorted({p for p, _, _ in cosigs} - {speaker}))
         seen = []
         for party in readers:
             first = next(((s, t) for p, s, t in cosigs if p == party and s > v.index), None)
@@ -1080,7 +1084,7 @@ def timeline(
                 index=v.index,
                 logged_s=v.logged_s,
                 client_time=e.client_time,
-                party=e.party,
+                party=e.party if speaker == e.party else f"{speaker} (attested by {e.party})",
                 kind=e.kind,
                 summary=_summary(e, by_hash),
                 to=to,
@@ -1089,6 +1093,16 @@ def timeline(
             )
         )
     return tuple(items)
+
+
+def _speaker(entry: Entry, service: str) -> str:
+    """Who speaks in an entry: its author, or the party a service attestation speaks for
+    (an entry of the service whose body names ``attested_for``)."""
+    if entry.party == service and isinstance(entry.body, dict):
+        who = entry.body.get("attested_for")
+        if isinstance(who, str) and who:
+            return who
+    return entry.party
 
 
 def _addressees(body: Mapping[str, JSONValue]) -> tuple[str, ...]:
@@ -1116,6 +1130,9 @@ def _acked_hash(entry: Entry) -> str | None:
     if entry.kind != ACK_KIND or not isinstance(entry.body, dict):
         return None
     target = entry.body.get("acks")
+    statement = entry.body.get("statement")
+    if target is None and isinstance(statement, dict):
+        target = statement.get("acks")
     return target if isinstance(target, str) else None
 
 
@@ -1134,6 +1151,21 @@ def _summary(entry: Entry, by_hash: Mapping[str, VerifiedEntry]) -> str:
             return f"acknowledges {target[:12]}\u2026 (not in this bundle)"
         return f"acknowledges #{acked.index} ({acked.entry.party} {acked.entry.kind})"
     body = entry.body
+    if isinstance(body, dict) and isinstance(body.get("statement"), dict):
+        body = body["statement"]  # an attested statement: show what the party said
+    content = body.get("content") if isinstance(body, dict) else None
+    if isinstance(content, dict):  # a hotline message: its free text, or its template
+        text, template = content.get("text"), content.get("template")
+        if isinstance(text, str):
+            return _clip(f'"{text}"')
+        if isinstance(template, str):
+            args = content.get("args")
+            shown = json.dumps(args, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+            return _clip(f"{template} {shown}")
+    ref = body.get("ref") if isinstance(body, dict) else None
+    if isinstance(body, dict) and isinstance(ref, str):
+        state = body.get("state")
+        return _clip(ref + (f" ({state})" if isinstance(state, str) else ""))
     if isinstance(body, dict):
         for key in ("text", "summary", "title", "subject"):
             value = body.get(key)
