@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from skyparley import __version__
+from skyparley.cli._service_args import add_service_commands
 from skyparley.errors import SkyparleyError
 
 __all__ = ["build_parser", "main"]
@@ -459,6 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--service-key", metavar="VKEY", help="pin the service's verifier key (name+id+key)"
     )
     lv.set_defaults(handler=_lazy("skyparley.cli._ledger", "verify"))
+
+    add_service_commands(sub, _lazy)
 
     demo = sub.add_parser(
         "demo",
