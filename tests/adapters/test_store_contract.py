@@ -597,6 +597,55 @@ def test_findings_per_reader_in_commit_order(store: Store) -> None:
     assert store.findings("relief") == []
 
 
+def test_a_finding_keeps_the_ref_of_its_other_side(durable: Backend) -> None:
+    store = durable.new()
+    f = dataclasses.replace(finding("f-1"), other_ref="relief/hama-hospital@1")
+    store.commit(Changes(findings=[f]))
+    assert store.findings("coalition")[0].other_ref == "relief/hama-hospital@1"
+    store = durable.reopen(store)
+    assert store.findings("coalition") == [f]
+
+
+# ---------------------------------------------------------------------------- incidents
+
+
+def incident(iid: str, start: float, parties: tuple[str, ...] = ("coalition", "russia")) -> Any:
+    from skyparley.domain.records import IncidentRecord
+
+    return IncidentRecord(
+        id=iid,
+        kind="los",
+        parties=parties,
+        a="RFF21",
+        b="VIPER11",
+        start_s=start,
+        end_s=start + 20,
+        min_hdist_nm=3.0,
+        min_hdist_s=start + 10,
+        min_vdist_ft=500.0,
+        min_vdist_s=start + 5,
+        data={"tracks": {"RFF21": {"time": [start], "lat_deg": [35.1]}}, "alerts": []},
+        entry_hash="cd" * 32,
+        ledger_index=3,
+    )
+
+
+def test_incidents_by_party_in_start_order_and_unique(store: Store) -> None:
+    late, early = incident("i-2", T0 + 100), incident("i-1", T0)
+    other = incident("i-3", T0 + 50, parties=("relief", "russia"))
+    store.commit(Changes(incidents=[late, early]))
+    store.commit(Changes(incidents=[other]))
+    assert [i.id for i in store.incidents()] == ["i-1", "i-3", "i-2"]
+    assert [i.id for i in store.incidents("coalition")] == ["i-1", "i-2"]
+    assert [i.id for i in store.incidents("relief")] == ["i-3"]
+    assert store.incidents("nobody") == []
+    assert store.incident("i-1") == early
+    assert store.incident("i-9") is None
+    with pytest.raises(ConflictError, match="incident i-1"):
+        store.commit(Changes(incidents=[incident("i-1", T0)], events=[event("russia", 1)]))
+    assert store.last_cursor() == 0  # nothing of the refused commit was written
+
+
 # ---------------------------------------------------------------------------- hotline
 
 
@@ -1008,6 +1057,27 @@ def test_the_ledger_and_the_store_share_one_file(tmp_path: Path) -> None:
         assert ledger.size() == 2
     assert _user_version(path) == len(LEDGER_SCHEMA)
     assert _store_version(path) == len(MIGRATIONS)
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
+    from skyparley.adapters._sqlite import connect_writer
+    from skyparley.adapters.store_sqlite import _migrate
+
+    path = tmp_path / "store.db"
+    conn = connect_writer(path)
+    _migrate(conn, MIGRATIONS[:1])  # the schema as version 1 left it
+    conn.execute(
+        "INSERT INTO findings (id, reader, notice, data, created_s, message_id)"
+        " VALUES ('f-1', 'coalition', 'russia/ru-1@1', '{}', 0, 'm-1')"
+    )
+    conn.close()
+    assert _store_version(path) == 1
+    with SqliteStore(path) as store:
+        assert store.schema_found == 1
+        assert [(f.id, f.other_ref) for f in store.findings("coalition")] == [("f-1", None)]
+        store.commit(Changes(incidents=[incident("i-1", T0)]))
+        assert [i.id for i in store.incidents("russia")] == ["i-1"]
+    assert _store_version(path) == len(MIGRATIONS) == 2
 
 
 def test_a_store_newer_than_this_code_is_refused(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ from skyparley.domain.records import (
     EscalationRecord,
     Event,
     FindingRecord,
+    IncidentRecord,
     MessageRecord,
     NoticeRecord,
     ProtectedAreaRecord,
@@ -132,6 +133,7 @@ class MemoryStore:
         self._escalation_keys: set[tuple[str, str, int]] = set()
         self._deadlines: dict[tuple[str, str], DeadlineRecord] = {}
         self._events: defaultdict[str, _Stream] = defaultdict(_Stream)
+        self._incidents: dict[str, IncidentRecord] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -168,6 +170,11 @@ class MemoryStore:
             for r in changes.messages
         ]
         events = [dataclasses.replace(e, data=normalised(e.data)) for e in changes.events]
+        incidents = [
+            dataclasses.replace(r, parties=tuple(r.parties), data=normalised(r.data))
+            for r in changes.incidents
+        ]
+        changes = dataclasses.replace(changes, incidents=incidents)
         with self._lock:
             self._check_open()
             # ... then the keys, against the store and within the commit.
@@ -222,6 +229,13 @@ class MemoryStore:
             lambda e: (e.message_id, e.party, e.level),
             escalation_key,
         )
+        _check_unique(
+            "incidents",
+            changes.incidents,
+            set(self._incidents),
+            lambda i: i.id,
+            lambda i: f"incident {i.id}",
+        )
 
     def _apply(
         self,
@@ -271,6 +285,8 @@ class MemoryStore:
             self._deadlines.pop((key[0], key[1]), None)
         for d in changes.deadlines:
             self._deadlines[(d.message_id, d.party)] = d
+        for inc in changes.incidents:
+            self._incidents[inc.id] = inc
         committed_events = []
         for e in events:
             self._cursor += 1
@@ -422,6 +438,19 @@ class MemoryStore:
             return min((d.due_s for d in self._deadlines.values()), default=None)
 
     # ------------------------------------------------------------------ streams
+
+    def incident(self, incident_id: str) -> IncidentRecord | None:
+        """One incident, or None."""
+        with self._lock:
+            self._check_open()
+            return self._incidents.get(incident_id)
+
+    def incidents(self, party: str | None = None) -> list[IncidentRecord]:
+        """Every incident (or those concerning ``party``), by start time then id."""
+        with self._lock:
+            self._check_open()
+            out = [i for i in self._incidents.values() if party is None or party in i.parties]
+        return sorted(out, key=lambda i: (i.start_s, i.id))
 
     def events(self, party: str, *, after: int = 0, limit: int = 500) -> list[Event]:
         """``party``'s events with ``cursor > after``, ascending, at most ``limit``."""

@@ -21,7 +21,7 @@ version in ``store_schema(id = 1, version)`` and never touches ``user_version``;
 :data:`MIGRATIONS` ``[k]`` takes it from version ``k`` to ``k + 1``, each step in its own
 ``BEGIN IMMEDIATE`` transaction with the version bump. A file of a newer version is refused.
 
-Schema (``store_schema.version`` 1)
+Schema (``store_schema.version`` 2)
 -----------------------------------
 ``tokens(n, id, party, role, token_sha256, created_s, label, revoked_s)``
     ``id`` and ``token_sha256`` unique.
@@ -30,8 +30,8 @@ Schema (``store_schema.version`` 1)
     ``notices_heads(party, id, version, state)`` lists the latest versions without the bodies.
 ``protected_areas(owner, id, version, body, recorded_s, entry_hash, ledger_index, attested)``
     Key ``(owner, id, version)``.
-``findings(n, id, reader, notice, data, created_s, message_id)``
-    ``(id, reader)`` unique; ``n`` is the commit order.
+``findings(n, id, reader, notice, data, created_s, message_id, other_ref)``
+    ``(id, reader)`` unique; ``n`` is the commit order. (``other_ref``: version 2.)
 ``messages(seq, id, thread, sender, recipients, kind, content, ...)`` and
 ``recipients(party, seq)``
     ``id`` unique; an inbox is a range scan of ``recipients`` on ``(party, seq)``.
@@ -41,6 +41,9 @@ Schema (``store_schema.version`` 1)
     Key ``(message_id, party)``, indexed on ``due_s``.
 ``events(cursor, party, type, data, at_s)``
     Indexed on ``(party, cursor)``.
+``incidents(n, id, kind, parties, a, b, start_s, end_s, min_..., data, ...)`` and
+``incident_parties(party, n)`` (version 2)
+    ``id`` unique; a party's incidents are a scan of ``incident_parties``.
 
 Notices and areas read back through ``from_dict`` are cached by their key (a stored version
 never changes), so listing thousands of live notices parses only the new ones.
@@ -84,6 +87,7 @@ from skyparley.domain.records import (
     EscalationRecord,
     Event,
     FindingRecord,
+    IncidentRecord,
     MessageRecord,
     NoticeRecord,
     ProtectedAreaRecord,
@@ -204,6 +208,32 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         )""",
         "CREATE INDEX events_party ON events (party, cursor)",
     ),
+    (
+        "ALTER TABLE findings ADD COLUMN other_ref TEXT",
+        """CREATE TABLE incidents (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            parties TEXT NOT NULL,
+            a TEXT NOT NULL,
+            b TEXT NOT NULL,
+            start_s REAL NOT NULL,
+            end_s REAL NOT NULL,
+            min_hdist_nm REAL NOT NULL,
+            min_hdist_s REAL NOT NULL,
+            min_vdist_ft REAL NOT NULL,
+            min_vdist_s REAL NOT NULL,
+            data TEXT NOT NULL,
+            entry_hash TEXT NOT NULL,
+            ledger_index INTEGER NOT NULL
+        )""",
+        "CREATE INDEX incidents_start ON incidents (start_s, id)",
+        """CREATE TABLE incident_parties (
+            party TEXT NOT NULL,
+            n INTEGER NOT NULL REFERENCES incidents (n),
+            PRIMARY KEY (party, n)
+        ) WITHOUT ROWID""",
+    ),
 )
 """The store's migrations: ``MIGRATIONS[k]`` takes ``store_schema.version`` from k to k + 1."""
 
@@ -227,8 +257,28 @@ _INSERT_AREA = (
     " ledger_index, attested) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_FINDING = (
-    "INSERT INTO findings (id, reader, notice, data, created_s, message_id)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO findings (id, reader, notice, data, created_s, message_id, other_ref)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_INCIDENT = (
+    "INSERT INTO incidents (id, kind, parties, a, b, start_s, end_s, min_hdist_nm, min_hdist_s,"
+    " min_vdist_ft, min_vdist_s, data, entry_hash, ledger_index)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_INCIDENT_PARTY = "INSERT OR IGNORE INTO incident_parties (party, n) VALUES (?, ?)"
+_INCIDENT = (
+    "SELECT id, kind, parties, a, b, start_s, end_s, min_hdist_nm, min_hdist_s, min_vdist_ft,"
+    " min_vdist_s, data, entry_hash, ledger_index FROM incidents WHERE id = ?"
+)
+_INCIDENTS = (
+    "SELECT id, kind, parties, a, b, start_s, end_s, min_hdist_nm, min_hdist_s, min_vdist_ft,"
+    " min_vdist_s, data, entry_hash, ledger_index FROM incidents ORDER BY start_s, id"
+)
+_INCIDENTS_OF = (
+    "SELECT i.id, i.kind, i.parties, i.a, i.b, i.start_s, i.end_s, i.min_hdist_nm,"
+    " i.min_hdist_s, i.min_vdist_ft, i.min_vdist_s, i.data, i.entry_hash, i.ledger_index"
+    " FROM incident_parties p JOIN incidents i ON i.n = p.n WHERE p.party = ?"
+    " ORDER BY i.start_s, i.id"
 )
 _INSERT_MESSAGE = (
     "INSERT INTO messages (id, thread, sender, recipients, kind, content, sent_s, requires_ack,"
@@ -304,7 +354,7 @@ _AREAS_LATEST_OF = (
 )
 
 _FINDINGS = (
-    "SELECT id, reader, notice, data, created_s, message_id FROM findings"
+    "SELECT id, reader, notice, data, created_s, message_id, other_ref FROM findings"
     " WHERE reader = ? ORDER BY n"
 )
 
@@ -437,6 +487,26 @@ def _finding(row: Sequence[Any]) -> FindingRecord:
         data=loads(row[3]),
         created_s=row[4],
         message_id=row[5],
+        other_ref=row[6],
+    )
+
+
+def _incident(row: Sequence[Any]) -> IncidentRecord:
+    return IncidentRecord(
+        id=row[0],
+        kind=row[1],
+        parties=tuple(loads(row[2])),
+        a=row[3],
+        b=row[4],
+        start_s=row[5],
+        end_s=row[6],
+        min_hdist_nm=row[7],
+        min_hdist_s=row[8],
+        min_vdist_ft=row[9],
+        min_vdist_s=row[10],
+        data=loads(row[11]),
+        entry_hash=row[12],
+        ledger_index=row[13],
     )
 
 
@@ -574,6 +644,8 @@ class SqliteStore:
         notices = [(r, notice_json(r)) for r in changes.notices]
         areas = [(r, area_json(r)) for r in changes.protected_areas]
         findings = [(r, dumps(r.data)) for r in changes.findings]
+        for inc in changes.incidents:
+            dumps(inc.data)  # refuses what JSON cannot hold before the transaction starts
         messages = [(r, dumps(list(r.to)), dumps(r.content)) for r in changes.messages]
         events = [(e, dumps(e.data)) for e in changes.events]
         with self._lock:
@@ -645,8 +717,31 @@ class SqliteStore:
         for f, data in findings:
             with _conflict_on_duplicate("findings", finding_key(f)):
                 conn.execute(
-                    _INSERT_FINDING, (f.id, f.reader, f.notice, data, f.created_s, f.message_id)
+                    _INSERT_FINDING,
+                    (f.id, f.reader, f.notice, data, f.created_s, f.message_id, f.other_ref),
                 )
+        for inc in changes.incidents:
+            with _conflict_on_duplicate("incidents", f"incident {inc.id}"):
+                row_n = conn.execute(
+                    _INSERT_INCIDENT,
+                    (
+                        inc.id,
+                        inc.kind,
+                        dumps(list(inc.parties)),
+                        inc.a,
+                        inc.b,
+                        inc.start_s,
+                        inc.end_s,
+                        inc.min_hdist_nm,
+                        inc.min_hdist_s,
+                        inc.min_vdist_ft,
+                        inc.min_vdist_s,
+                        dumps(inc.data),
+                        inc.entry_hash,
+                        inc.ledger_index,
+                    ),
+                ).lastrowid
+            conn.executemany(_INSERT_INCIDENT_PARTY, [(p, row_n) for p in inc.parties])
         for ack in changes.acks:
             with _conflict_on_duplicate("acks", ack_key(ack)):
                 conn.execute(
@@ -850,6 +945,16 @@ class SqliteStore:
         return None if row[0] is None else float(row[0])
 
     # ------------------------------------------------------------------ streams
+
+    def incident(self, incident_id: str) -> IncidentRecord | None:
+        """One incident, or None."""
+        row = self._one(_INCIDENT, (incident_id,))
+        return None if row is None else _incident(row)
+
+    def incidents(self, party: str | None = None) -> list[IncidentRecord]:
+        """Every incident (or those concerning ``party``), by start time then id."""
+        rows = self._all(_INCIDENTS) if party is None else self._all(_INCIDENTS_OF, (party,))
+        return [_incident(r) for r in rows]
 
     def events(self, party: str, *, after: int = 0, limit: int = 500) -> list[Event]:
         """``party``'s events with ``cursor > after``, ascending, at most ``limit``."""

@@ -29,6 +29,7 @@ from skyparley.domain.records import (
     EscalationRecord,
     Event,
     FindingRecord,
+    IncidentRecord,
     MessageRecord,
     NoticeRecord,
     ProtectedAreaRecord,
@@ -152,7 +153,7 @@ class Store(Protocol):
     - :meth:`commit` writes a :class:`~skyparley.domain.records.Changes` all or nothing and
       returns only once it is durable. A key written twice (a notice or protected-area
       version, a finding ``(id, reader)``, a message id, an ack ``(message_id, party)``, an
-      escalation ``(message_id, party, level)``, a token id or hash) raises
+      escalation ``(message_id, party, level)``, a token id or hash, an incident id) raises
       :class:`~skyparley.errors.ConflictError` naming it, and nothing of that commit is
       written.
     - message ``seq`` and event ``cursor`` values are assigned at commit, start at 1 and
@@ -240,6 +241,15 @@ class Store(Protocol):
 
     def next_deadline_s(self) -> float | None:
         """The earliest pending ``due_s``, or None when nothing is pending."""
+        ...
+
+    # -- incidents
+    def incident(self, incident_id: str) -> IncidentRecord | None:
+        """One incident, or None."""
+        ...
+
+    def incidents(self, party: str | None = None) -> list[IncidentRecord]:
+        """Every incident (or those concerning ``party``), by start time then id."""
         ...
 
     # -- streams

@@ -25,6 +25,7 @@ __all__ = [
     "EscalationRecord",
     "Event",
     "FindingRecord",
+    "IncidentRecord",
     "MessageRecord",
     "NoticeRecord",
     "ProtectedAreaRecord",
@@ -141,6 +142,34 @@ class EscalationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """A loss of separation (``kind`` ``los``) or a protected-area intrusion
+    (``protected_area``), recorded once it is over.
+
+    ``parties`` are the parties concerned (each may read it, as the service filters);
+    ``a``/``b`` the aircraft (for an intrusion, the aircraft and the area's ref). The minimum
+    horizontal and vertical separations and when each was reached summarise it; ``data``
+    holds the evidence (both tracks around it, the alerts and acknowledgements before it,
+    the closest point). ``entry_hash``/``ledger_index`` name its signed ledger entry.
+    """
+
+    id: str
+    kind: str
+    parties: tuple[str, ...]
+    a: str
+    b: str
+    start_s: float
+    end_s: float
+    min_hdist_nm: float
+    min_hdist_s: float
+    min_vdist_ft: float
+    min_vdist_s: float
+    data: dict[str, Any]
+    entry_hash: str
+    ledger_index: int
+
+
+@dataclass(frozen=True, slots=True)
 class DeadlineRecord:
     """A pending timer: if ``party`` has not acknowledged ``message_id`` by ``due_s``, the
     message escalates to ``level``. At most one per ``(message_id, party)``."""
@@ -185,3 +214,4 @@ class Changes:
     events: list[Event] = field(default_factory=list)
     tokens: list[TokenRecord] = field(default_factory=list)
     revoked_tokens: list[tuple[str, float]] = field(default_factory=list)
+    incidents: list[IncidentRecord] = field(default_factory=list)
