@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.service_server import PROTOCOL_PATH, SCENARIO_DIR, Server, running_server
 
 from skyparley.cli import main
 from skyparley.client import Client
 from skyparley.domain.ledger import Receipt, SignedEntry, verify_entry, verify_receipt
 from skyparley.domain.ledger.keys import demo_key
 from skyparley.domain.times import parse_time
-from tests.service_server import PROTOCOL_PATH, SCENARIO_DIR, Server, running_server
 
 PARTIES = ("coalition", "russia", "relief")
 
@@ -141,7 +141,8 @@ def test_beat1_russia_is_told_only_the_overlap_of_the_relief_hospital(
     assert ru_findings[0]["overlap"] == overlap
     center_lon, center_lat = hospital["volume"]["area"]["center"]
     for lon, lat in coordinates(overlap["area"]):
-        assert abs(lon - center_lon) < 0.1 and abs(lat - center_lat) < 0.1, (lon, lat)
+        assert abs(lon - center_lon) < 0.1, (lon, lat)
+        assert abs(lat - center_lat) < 0.1, (lon, lat)
 
     # relief is told that russia was notified over its site, and nothing of russia's
     # notice beyond the overlap (its corners are 30 to 60 km away)
@@ -162,7 +163,8 @@ def test_beat1_russia_is_told_only_the_overlap_of_the_relief_hospital(
     mid = next(m["id"] for m in russia.inbox()["messages"] if m["kind"] == "finding")
     assert mid == next(f["message_id"] for f in russia.findings())
     ack = russia.ack(mid)
-    assert ack["party"] == "russia" and ack["late"] is False
+    assert ack["party"] == "russia"
+    assert ack["late"] is False
     assert [a["party"] for a in russia.message(mid)["acks"]] == ["russia"]
     ack_index = ack["receipt"]["leaf_index"]
     assert_signed_by(server, russia, ack_index, "russia", "ack")
@@ -202,7 +204,8 @@ def test_beat2_a_hotline_request_shifts_russias_notice_and_the_conflict_clears(
     assert_signed_by(server, coalition, request["ledger_index"], "coalition", "request")
     got = next(m for m in russia.inbox()["messages"] if m["id"] == request["id"])
     assert got["from"] == "coalition"
-    assert got["rendered"]["lang"] == "ru" and got["rendered"]["translated"] is True
+    assert got["rendered"]["lang"] == "ru"
+    assert got["rendered"]["translated"] is True
 
     server.clock.set(at("2015-09-30T04:30:00Z"))
     russia.ack(request["id"])
@@ -221,7 +224,8 @@ def test_beat2_a_hotline_request_shifts_russias_notice_and_the_conflict_clears(
     server.clock.set(at("2015-09-30T04:40:00Z"))
     v2 = russia.file_notice(scenario("beat2-russia-raqqa-v2.json"))
     assert_signed_by(server, russia, v2["ledger_index"], "russia", "notice")
-    assert v2["findings"] == [] and v2["clear"] is True
+    assert v2["findings"] == []
+    assert v2["clear"] is True
     assert russia.findings() == []
     assert coalition.findings() == []
     conflict_id = co_findings[0]["id"]
