@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -286,12 +287,12 @@ def test_beat5_unacknowledged_notice_escalates_and_the_ledger_proves_it(
     # coalition never acknowledges: past the 900 s deadline, level 2; 600 s on, level 3
     server.clock.set(at("2017-09-10T06:00:00Z") + 901)
     for client in (coalition, russia):
-        (esc,) = wait_for("level 2 on both streams", lambda c=client: escalations(c, 2))
+        (esc,) = wait_for("level 2 on both streams", partial(escalations, client, 2))
         assert esc["data"]["level_name"] == "operations commander"
     assert not escalations(russia, 3)
     server.clock.advance(600)
     for client in (coalition, russia):
-        (esc,) = wait_for("level 3 on both streams", lambda c=client: escalations(c, 3))
+        (esc,) = wait_for("level 3 on both streams", partial(escalations, client, 3))
         assert esc["data"]["level_name"] == "chief of staff"
     msg = russia.message(notice_msg)
     assert [a["party"] for a in msg["acks"]] == ["relief"]
