@@ -37,10 +37,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from skyparley.adapters.catalogs import Catalogs
@@ -57,8 +58,10 @@ from skyparley.api.models import (
     NoticeIn,
     SignatureIn,
     TokenIn,
+    TracksIn,
     content_dict,
 )
+from skyparley.api.reports import render_incident_report
 from skyparley.domain.ledger.entry import KeyRing
 from skyparley.domain.ledger.keys import SigningKey
 from skyparley.domain.ports import Clock, Store
@@ -77,6 +80,7 @@ from skyparley.errors import (
     VerificationError,
 )
 from skyparley.service import Principal, Service, authenticate, new_token, require
+from skyparley.service.live import LiveService, LiveSettings
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "create_app"]
 
@@ -93,7 +97,8 @@ class Settings:
     ``db_path`` is the one SQLite file (store and ledger); ``None`` keeps the store in
     memory and the ledger in a temporary file (for tests of the layers above).
     ``origin`` names the log (default ``skyparley/<protocol id>``). ``tick_s`` is how often
-    deadlines are checked for escalation.
+    deadlines are checked for escalation and the live picture for a tick due (its own pace
+    is ``live.step_s``).
     """
 
     protocol: Protocol
@@ -102,7 +107,9 @@ class Settings:
     origin: str | None = None
     clock: Clock = field(default_factory=SystemClock)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    tick_s: float = 0.2
+    max_tracks_body_bytes: int = 8 * DEFAULT_MAX_BODY_BYTES
+    tick_s: float = 0.05
+    live: LiveSettings = field(default_factory=LiveSettings)
 
 
 def _error(status: int, code: str, field: str | None, reason: str) -> JSONResponse:
@@ -158,14 +165,16 @@ class _Runtime:
             store.close()
             raise
         self.store = store
+        self.catalogs = Catalogs()
         self.service = Service(
             protocol=protocol,
             store=store,
             ledger=self.ledger,
             service_key=settings.service_key,
             clock=settings.clock,
-            renderer=Catalogs(),
+            renderer=self.catalogs,
         )
+        self.live = LiveService(self.service, settings.live)
 
     def close(self) -> None:
         self.ledger.close()
@@ -243,9 +252,11 @@ def create_app(settings: Settings) -> FastAPI:
         while True:
             await asyncio.sleep(settings.tick_s)
             try:
+                if rt.live.due():
+                    await run_in_threadpool(rt.live.tick)
                 await run_in_threadpool(rt.service.escalate_due)
             except Exception:  # the ticker must survive; the fault is logged and counted
-                log.exception("escalation tick failed")
+                log.exception("tick failed")
                 escalations_failed.inc()
 
     @contextlib.asynccontextmanager
@@ -298,9 +309,14 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> Response:
         t0 = time.perf_counter()
         length = request.headers.get("content-length")
+        limit = (
+            settings.max_tracks_body_bytes
+            if request.url.path == "/v1/tracks"
+            else settings.max_body_bytes
+        )
         if length is not None:
             try:
-                too_big = int(length) > settings.max_body_bytes
+                too_big = int(length) > limit
             except ValueError:
                 return _error(400, "malformed", "content-length", "is not a number")
             if too_big:
@@ -308,11 +324,11 @@ def create_app(settings: Settings) -> FastAPI:
                     413,
                     "too_large",
                     "body",
-                    f"is {length} bytes; at most {settings.max_body_bytes}",
+                    f"is {length} bytes; at most {limit}",
                 )
         elif request.method in ("POST", "PUT", "PATCH"):
             body = await request.body()
-            if len(body) > settings.max_body_bytes:
+            if len(body) > limit:
                 return _error(413, "too_large", "body", f"is over {settings.max_body_bytes} bytes")
         response = await call_next(request)
         route = request.scope.get("route")
@@ -575,6 +591,93 @@ def create_app(settings: Settings) -> FastAPI:
         except LedgerError as exc:
             raise InputError(field="cosignature", reason=str(exc)) from None
         return {"size": body.size, "party": who.party, "stored": True}
+
+    # ------------------------------------------------------------------ live
+
+    live = rt.live
+
+    @app.post("/v1/tracks", tags=["live"])
+    def tracks(who: Who, body: TracksIn) -> dict[str, Any]:
+        """Ingest up to 10,000 states of the caller's party's aircraft (columns). Rows that
+        fail a check are counted by reason and reported, never stop the batch."""
+        return live.ingest(who, body.states.model_dump(exclude_none=True)).to_dict()
+
+    @app.websocket("/v1/tracks/stream")
+    async def tracks_stream(websocket: WebSocket) -> None:
+        """Ingest over a WebSocket: each text message is ``{"states": {...}}`` as for
+        ``POST /v1/tracks``; each is answered with its ingest result (or an error)."""
+        token = websocket.query_params.get("token")
+        header = websocket.headers.get("authorization", "")
+        if not token and header.lower().startswith("bearer "):
+            token = header[7:].strip()
+        try:
+            who = await run_in_threadpool(authenticate, rt.store, token)
+            require(who, "operator")
+        except (AuthError, PermissionDeniedError) as exc:
+            await websocket.close(
+                code=4401 if isinstance(exc, AuthError) else 4403, reason=exc.reason[:120]
+            )
+            return
+        await websocket.accept()
+        try:
+            while True:
+                text = await websocket.receive_text()
+                try:
+                    msg = TracksIn.model_validate_json(text)
+                    result = await run_in_threadpool(
+                        live.ingest, who, msg.states.model_dump(exclude_none=True)
+                    )
+                    await websocket.send_text(json.dumps(result.to_dict()))
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    await websocket.send_text(
+                        json.dumps(
+                            {
+                                "error": {
+                                    "code": "invalid",
+                                    "field": _loc(tuple(first.get("loc", ()))),
+                                    "reason": str(first.get("msg")),
+                                }
+                            }
+                        )
+                    )
+                except InputError as exc:
+                    await websocket.send_text(
+                        json.dumps(
+                            {"error": {"code": "invalid", "field": exc.field, "reason": exc.reason}}
+                        )
+                    )
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
+    @app.get("/v1/picture", tags=["live"])
+    def picture(who: Who) -> dict[str, Any]:
+        """The live picture as the caller may see it: its own aircraft, others' as the
+        sharing policy allows, and the intruders of its alerts."""
+        return live.picture(who)
+
+    @app.get("/v1/alerts", tags=["live"])
+    def alerts(who: Who) -> list[dict[str, Any]]:
+        """The tactical alerts that are on for the caller's party."""
+        return live.alerts(who)
+
+    @app.get("/v1/incidents", tags=["live"])
+    def incidents(who: Who) -> list[dict[str, Any]]:
+        """Incidents (losses of separation, protected-area intrusions) of the caller's party."""
+        return live.incidents(who)
+
+    @app.get("/v1/incidents/{incident_id}", tags=["live"])
+    def incident(who: Who, incident_id: str) -> dict[str, Any]:
+        """One incident with its evidence."""
+        return live.incident_view(who, incident_id)
+
+    @app.get("/v1/incidents/{incident_id}/report", tags=["live"], response_class=HTMLResponse)
+    def incident_report(who: Who, incident_id: str) -> HTMLResponse:
+        """The incident's report in the reader's language: map, vertical profile and
+        separation over time."""
+        view = live.incident_view(who, incident_id)
+        lang = rt.service._lang(who.party)
+        return HTMLResponse(render_incident_report(view, lang, rt.catalogs))
 
     # ------------------------------------------------------------------ stream
 

@@ -19,6 +19,7 @@ __all__ = [
     "NoticeIn",
     "SignatureIn",
     "TokenIn",
+    "TracksIn",
 ]
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -139,6 +140,27 @@ class TokenIn(BaseModel):
     model_config = _STRICT
     role: Literal["viewer", "operator", "admin"]
     label: str | None = Field(default=None, max_length=100)
+
+
+class StatesIn(BaseModel):
+    """Aircraft states as columns of equal length (``time`` in epoch seconds)."""
+
+    model_config = _STRICT
+    time: list[float] = Field(max_length=10_000)
+    id: list[str] = Field(max_length=10_000)
+    lat_deg: list[float] = Field(max_length=10_000)
+    lon_deg: list[float] = Field(max_length=10_000)
+    alt_ft: list[float] = Field(max_length=10_000)
+    gs_kt: list[float] = Field(max_length=10_000)
+    trk_deg: list[float] = Field(max_length=10_000)
+    vs_fpm: list[float] | None = Field(default=None, max_length=10_000)
+
+
+class TracksIn(BaseModel):
+    """A batch of the caller's party's aircraft states (at most 10,000)."""
+
+    model_config = _STRICT
+    states: StatesIn
 
 
 def content_dict(content: ContentIn) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from skyparley.domain.records import (
     EscalationRecord,
     Event,
     FindingRecord,
+    IncidentRecord,
     MessageRecord,
     NoticeRecord,
     ProtectedAreaRecord,
@@ -68,7 +69,7 @@ from skyparley.service.auth import Principal, require
 from skyparley.service.hub import EventHub
 from skyparley.service.signer import Logged, ServiceSigner
 
-__all__ = ["Rendered", "Renderer", "Service"]
+__all__ = ["Announcement", "Rendered", "Renderer", "Service"]
 
 _WITHHELD = "-"
 
@@ -103,6 +104,19 @@ class Renderer(Protocol):
     def render(self, content: MessageContent, lang: str) -> Rendered:
         """``content`` as a reader of ``lang`` reads it."""
         ...
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One thing the service says: a ledger entry of ``kind`` with ``body`` (``to`` is
+    added), and with ``content`` a hotline message to ``to`` as well."""
+
+    kind: str
+    to: tuple[str, ...]
+    body: dict[str, JSONValue]
+    idem: str
+    content: MessageContent | None = None
+    about: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1117,6 +1131,63 @@ class Service:
     def next_deadline_s(self) -> float | None:
         """When the next escalation may fall due (None: nothing is pending)."""
         return self.store.next_deadline_s()
+
+    # ================================================================== announcements
+
+    def announce(
+        self,
+        items: Sequence[Announcement],
+        *,
+        incidents: Sequence[IncidentRecord] = (),
+        events: Sequence[Event] = (),
+    ) -> list[MessageRecord]:
+        """Say what the service itself observed (alerts, incidents): each item is a
+        service-signed ledger entry and, with ``content``, a hotline message to its
+        addressees; ``incidents`` and ``events`` are committed with them. Idempotent by each
+        item's ``idem``."""
+        with self._lock:
+            now = self.clock.now_s()
+            bodies: list[tuple[str, JSONValue, str]] = []
+            for it in items:
+                body: dict[str, JSONValue] = {"to": list[JSONValue](sorted(it.to)), **it.body}
+                if it.content is not None:
+                    body["content"] = it.content.to_dict()
+                rule = ack_rule(self.protocol, it.kind)
+                if it.content is not None and rule.requires_ack and rule.deadline_s is not None:
+                    body["deadline_s"] = rule.deadline_s
+                bodies.append((it.kind, body, it.idem))
+            logged = self.signer.append_service_many(bodies) if bodies else []
+            changes = Changes(incidents=list(incidents), events=list(events))
+            out = []
+            for it, lg in zip(items, logged, strict=True):
+                if it.content is None:
+                    continue
+                if self.store.message(_message_id(lg.entry_hash)) is not None:
+                    continue  # announced before a crash: not twice
+                rule = ack_rule(self.protocol, it.kind)
+                out.append(
+                    self._message(
+                        changes,
+                        now,
+                        lg,
+                        False,
+                        sender=self.party_id,
+                        to=list(it.to),
+                        kind=it.kind,
+                        content=it.content,
+                        requires_ack=rule.requires_ack,
+                        deadline_s=rule.deadline_s,
+                        about=it.about,
+                    )
+                )
+            committed = self._commit(changes)
+            by_id = {m.id: m for m in committed.messages}
+            return [by_id.get(m.id, m) for m in out]
+
+    def entry_of(self, kind: str, body: dict[str, JSONValue], idem: str) -> Logged:
+        """Log one service statement with no message (an incident's record, say)."""
+        with self._lock:
+            return self.signer.append_service(kind, body, idem=idem)
 
     # ================================================================== ledger
 

@@ -121,3 +121,29 @@ free-text-marker = نص حر مكتوب باللغة { $lang ->
         [ru] { lang-ru }
        *[other] { $lang }
     }
+
+## تقارير الحوادث
+
+report-title = تقرير الحادث { $incident }
+report-kind-los = فقدان الفصل
+report-kind-protected_area = اختراق منطقة محمية
+report-aircraft = الطائرات
+report-parties = الأطراف
+report-start = البداية
+report-end = النهاية
+report-closest = أقرب اقتراب
+report-min-hsep = أدنى فصل أفقي
+report-min-vsep = أدنى فصل رأسي
+report-minima = الحدود الدنيا للفصل
+report-map = الخريطة (الشمال إلى الأعلى، المسافات بالأميال البحرية من نقطة أقرب اقتراب)
+report-profile = المقطع الرأسي (الارتفاع بالأقدام عبر الزمن)
+report-separation = الفصل عبر الزمن (الأفقي بالأميال البحرية، والرأسي بالأقدام)
+report-alerts = التنبيهات والإقرارات قبل الحادث
+report-alert-level = المستوى
+report-alert-event = الحدث
+report-time = الوقت (UTC)
+report-acked-by = أقرّ به
+report-not-acked = لم يُقَرّ به
+report-none = لا شيء
+report-ledger = قيد موقّع في السجل
+report-area = المنطقة المحمية

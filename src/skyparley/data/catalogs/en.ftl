@@ -92,3 +92,29 @@ free-text-marker = free text, written in { $lang ->
         [ru] { lang-ru }
        *[other] { $lang }
     }
+
+## Incident reports
+
+report-title = Incident report { $incident }
+report-kind-los = Loss of separation
+report-kind-protected_area = Protected-area intrusion
+report-aircraft = Aircraft
+report-parties = Parties
+report-start = Start
+report-end = End
+report-closest = Closest approach
+report-min-hsep = Minimum horizontal separation
+report-min-vsep = Minimum vertical separation
+report-minima = Separation minima
+report-map = Map (north up, distances in NM from the closest point)
+report-profile = Vertical profile (altitude in ft over time)
+report-separation = Separation over time (horizontal in NM, vertical in ft)
+report-alerts = Alerts and acknowledgements before the incident
+report-alert-level = Level
+report-alert-event = Event
+report-time = Time (UTC)
+report-acked-by = Acknowledged by
+report-not-acked = not acknowledged
+report-none = none
+report-ledger = Signed ledger entry
+report-area = Protected area

@@ -103,3 +103,29 @@ free-text-marker = свободный текст на { $lang ->
         [ru] русском языке
        *[other] языке { $lang }
     }
+
+## Отчёты об инцидентах
+
+report-title = Отчёт об инциденте { $incident }
+report-kind-los = Нарушение эшелонирования
+report-kind-protected_area = Вторжение в охраняемый район
+report-aircraft = Воздушные суда
+report-parties = Стороны
+report-start = Начало
+report-end = Окончание
+report-closest = Наибольшее сближение
+report-min-hsep = Минимальный горизонтальный интервал
+report-min-vsep = Минимальный вертикальный интервал
+report-minima = Минимумы эшелонирования
+report-map = Карта (север вверху, расстояния в морских милях от точки наибольшего сближения)
+report-profile = Вертикальный профиль (высота в футах по времени)
+report-separation = Интервалы по времени (горизонтальный в морских милях, вертикальный в футах)
+report-alerts = Предупреждения и подтверждения до инцидента
+report-alert-level = Уровень
+report-alert-event = Событие
+report-time = Время (UTC)
+report-acked-by = Подтвердила сторона
+report-not-acked = не подтверждено
+report-none = нет
+report-ledger = Подписанная запись журнала
+report-area = Охраняемый район

@@ -1,0 +1,124 @@
+"""Incidents: every loss of separation, followed from its first tick to its last.
+
+:class:`LosTracker` is fed each tick's :class:`~skyparley.domain.separation.Conflicts` (at
+the protocol's minima). A pair whose ``los`` holds opens an :class:`OpenIncident`; each tick
+it holds again updates the minimum horizontal and vertical separations and when each was
+reached; the first tick it no longer holds closes it (its ``end_s`` is the last tick in
+LoS).
+
+Between two ticks the pair keeps closing or opening in a straight line, so the minimum
+horizontal separation may fall between ticks: when the closest point of approach lies
+before the next tick (``0 <= tcpa_s <= step_s``), the predicted ``dcpa_nm`` is taken as a
+candidate too, with its time, as long as the pair is still vertically inside the minimum at
+that time. That keeps the recorded minimum independent of the tick phase.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from skyparley.domain.separation import Conflicts
+
+__all__ = ["LosTracker", "OpenIncident"]
+
+
+@dataclass
+class OpenIncident:
+    """A loss of separation under way (or just over): the pair, its times and minima."""
+
+    a: str
+    b: str
+    start_s: float
+    end_s: float
+    min_hdist_nm: float = math.inf
+    min_hdist_s: float = math.nan
+    vdist_at_min_h_ft: float = math.nan
+    min_vdist_ft: float = math.inf
+    min_vdist_s: float = math.nan
+    ticks: int = 0
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
+    """``(t_s, hdist_nm, vdist_ft)`` of every tick in LoS."""
+
+    def to_dict(self) -> dict[str, float | str | int]:
+        """JSON form (times in epoch seconds)."""
+        return {
+            "a": self.a,
+            "b": self.b,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "min_hdist_nm": self.min_hdist_nm,
+            "min_hdist_s": self.min_hdist_s,
+            "vdist_at_min_h_ft": self.vdist_at_min_h_ft,
+            "min_vdist_ft": self.min_vdist_ft,
+            "min_vdist_s": self.min_vdist_s,
+            "ticks": self.ticks,
+        }
+
+
+class LosTracker:
+    """Opens, follows and closes losses of separation tick by tick (see the module).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def tick(t, h):
+    ...     a, b = np.array(["A"], dtype=object), np.array(["B"], dtype=object)
+    ...     z = np.array([0.0])
+    ...     return Conflicts(t, a, b, z - 1, z + 9, z + 99, np.array([h]), np.array([h]),
+    ...                      np.array([500.0]), np.array([500.0]), np.array([True]))
+    >>> tr = LosTracker(step_s=1.0)
+    >>> tr.update(tick(0.0, 4.0)), tr.update(tick(1.0, 3.0))
+    ([], [])
+    >>> closed = tr.update(Conflicts(2.0, *[np.zeros(0, dtype=object)] * 2,
+    ...                              *[np.zeros(0)] * 7, np.zeros(0, dtype=bool)))
+    >>> [(c.start_s, c.end_s, c.min_hdist_nm, c.min_hdist_s) for c in closed]
+    [(0.0, 1.0, 3.0, 1.0)]
+    """
+
+    def __init__(self, *, step_s: float, vsep_ft: float = math.inf) -> None:
+        self.step_s = float(step_s)
+        self.vsep_ft = float(vsep_ft)
+        self._open: dict[tuple[str, str], OpenIncident] = {}
+
+    def update(self, conflicts: Conflicts) -> list[OpenIncident]:
+        """Take one tick; returns the incidents that this tick closed."""
+        t = conflicts.t_s
+        now: set[tuple[str, str]] = set()
+        for k in range(len(conflicts)):
+            if not bool(conflicts.los[k]):
+                continue
+            key = (str(conflicts.a[k]), str(conflicts.b[k]))
+            now.add(key)
+            inc = self._open.get(key)
+            if inc is None:
+                inc = OpenIncident(key[0], key[1], t, t)
+                self._open[key] = inc
+            inc.end_s = t
+            inc.ticks += 1
+            h = float(conflicts.hdist_nm[k])
+            v = float(conflicts.vdist_ft[k])
+            inc.samples.append((t, h, v))
+            if h < inc.min_hdist_nm:
+                inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = h, t, v
+            tcpa = float(conflicts.tcpa_s[k])
+            dcpa = float(conflicts.dcpa_nm[k])
+            v_cpa = float(conflicts.vdist_cpa_ft[k])
+            if 0.0 < tcpa <= self.step_s and dcpa < inc.min_hdist_nm and v_cpa < self.vsep_ft:
+                inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = dcpa, t + tcpa, v_cpa
+            if v < inc.min_vdist_ft:
+                inc.min_vdist_ft, inc.min_vdist_s = v, t
+        closed = [inc for key, inc in self._open.items() if key not in now]
+        for inc in closed:
+            del self._open[(inc.a, inc.b)]
+        return sorted(closed, key=lambda i: (i.start_s, i.a, i.b))
+
+    def open(self) -> list[OpenIncident]:
+        """The losses of separation under way, by start."""
+        return sorted(self._open.values(), key=lambda i: (i.start_s, i.a, i.b))
+
+    def close_all(self) -> list[OpenIncident]:
+        """Close every open incident (the end of a recording); returns them."""
+        out = self.open()
+        self._open.clear()
+        return out
