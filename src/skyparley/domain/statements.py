@@ -86,7 +86,7 @@ def message_body(
     about: str | None = None,
 ) -> dict[str, JSONValue]:
     """The body of a hotline message's entry."""
-    addressees: list[JSONValue] = list(sorted(to))
+    addressees: list[JSONValue] = [*sorted(to)]
     return {
         "to": addressees,
         "content": content.to_dict(),
