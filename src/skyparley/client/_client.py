@@ -35,19 +35,6 @@ def _seg(text: str) -> str:
     return quote(text, safe="")
 
 
-def cancelled_notice(notice: OperationNotice) -> OperationNotice:
-    """The cancelled version that follows ``notice``: the service builds the same one
-    (``service.deconfliction.cancelled_version``), so the client can sign it."""
-    return OperationNotice(
-        notice.party,
-        notice.id,
-        notice.version + 1,
-        "cancelled",
-        notice.volumes,
-        remark=notice.remark,
-    )
-
-
 class Client:
     """A party's connection to the service at ``url`` with an API ``token``.
 
@@ -236,7 +223,7 @@ class Client:
 
         def body() -> dict[str, JSONValue]:
             latest = self.notice(notice_id)["notice"]
-            cancelled = cancelled_notice(OperationNotice.from_dict(latest, field="notice"))
+            cancelled = OperationNotice.from_dict(latest, field="notice").cancelled()
             return notice_body(cancelled, self._other_parties())
 
         out: dict[str, Any] = self._signed_write(

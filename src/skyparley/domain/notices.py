@@ -197,6 +197,14 @@ never stores targets, weapons or purposes
         """When its first volume starts."""
         return min(v.window.start_s for v in self.volumes)
 
+    def cancelled(self) -> OperationNotice:
+        """The cancelled version that follows this one: the same volumes and remark, the
+        next version number, no filing time of its own. A party's client builds it to sign
+        the cancellation, and the service builds the same one to check that signature."""
+        return OperationNotice(
+            self.party, self.id, self.version + 1, "cancelled", self.volumes, remark=self.remark
+        )
+
     @classmethod
     def from_dict(
         cls,

@@ -1228,12 +1228,5 @@ class Service:
 
 
 def cancelled_version(notice: OperationNotice) -> OperationNotice:
-    """The cancelled version that follows ``notice`` (no filing time of its own)."""
-    return OperationNotice(
-        notice.party,
-        notice.id,
-        notice.version + 1,
-        "cancelled",
-        notice.volumes,
-        remark=notice.remark,
-    )
+    """The cancelled version that follows ``notice`` (:meth:`OperationNotice.cancelled`)."""
+    return notice.cancelled()
