@@ -46,6 +46,7 @@ from skyparley.domain.ledger.entry import JSONValue
 from skyparley.domain.live import IngestLimits, IngestResult, LiveTable, StateBatch
 from skyparley.domain.notices import OperationNotice, ProtectedArea
 from skyparley.domain.records import Event, IncidentRecord
+from skyparley.domain.resolution import resolution_advice
 from skyparley.domain.separation import Conflicts, detect_conflicts
 from skyparley.domain.statements import content_sha256
 from skyparley.domain.times import format_time
@@ -301,6 +302,8 @@ class LiveService:
                     "nonconforming": sorted(set(other) & self._nonconforming),
                     **geometry,
                 }
+                if e.kind != "resolved":
+                    data["advice"] = self._advice(pic, own, other, t)
                 stream.append(Event(party, "alert", data, t))
                 if e.kind in ("raised", "upgraded") and own:
                     content = MessageContent(
@@ -334,6 +337,22 @@ class LiveService:
                 self._alerts.pop(key, None)
                 self._resolved[key] = al
         return announcements, stream
+
+    def _advice(
+        self, pic: AircraftStates, own: list[str], intruders: list[str], t: float
+    ) -> dict[str, Any]:
+        """Resolution advice (manoeuvre bands) for each of the reader's aircraft."""
+        out: dict[str, Any] = {}
+        present = set(pic.id.astype(str).tolist())
+        others = [x for x in intruders if x in present]
+        for aircraft in own:
+            if aircraft not in present or not others:
+                continue
+            advice = resolution_advice(
+                pic, aircraft, others, self.svc.protocol.tactical.minima, at_s=t
+            )
+            out[aircraft] = advice.to_dict()
+        return out
 
     # ------------------------------------------------------------------ incidents
 
