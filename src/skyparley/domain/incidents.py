@@ -3,8 +3,11 @@
 :class:`LosTracker` is fed each tick's :class:`~skyparley.domain.separation.Conflicts` (at
 the protocol's minima). A pair whose ``los`` holds opens an :class:`OpenIncident`; each tick
 it holds again updates the minimum horizontal and vertical separations and when each was
-reached; the first tick it no longer holds closes it (its ``end_s`` is the last tick in
-LoS).
+reached. The incident is one *encounter*: it stays open while the pair stays close
+(``hold_nm`` horizontally and ``hold_ft`` vertically, given each tick as ``proximity``),
+so a formation that steps 1,000 ft apart and back is one incident, not one per step. It
+closes on the first tick the pair is neither in LoS nor that close (or is gone); its
+``end_s`` is the last tick in LoS.
 
 Between two ticks the pair keeps closing or opening in a straight line, so the minimum
 horizontal separation may fall between ticks: when the closest point of approach lies
@@ -16,6 +19,7 @@ that time. That keeps the recorded minimum independent of the tick phase.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from skyparley.domain.separation import Conflicts
@@ -76,13 +80,34 @@ class LosTracker:
     [(0.0, 1.0, 3.0, 1.0)]
     """
 
-    def __init__(self, *, step_s: float, vsep_ft: float = math.inf) -> None:
+    def __init__(
+        self,
+        *,
+        step_s: float,
+        vsep_ft: float = math.inf,
+        hold_nm: float = 0.0,
+        hold_ft: float = 0.0,
+    ) -> None:
         self.step_s = float(step_s)
         self.vsep_ft = float(vsep_ft)
+        self.hold_nm = float(hold_nm)
+        self.hold_ft = float(hold_ft)
         self._open: dict[tuple[str, str], OpenIncident] = {}
 
-    def update(self, conflicts: Conflicts) -> list[OpenIncident]:
-        """Take one tick; returns the incidents that this tick closed."""
+    def open_pairs(self) -> list[tuple[str, str]]:
+        """The pairs of the incidents open now (whose proximity the next tick needs)."""
+        return sorted(self._open)
+
+    def update(
+        self,
+        conflicts: Conflicts,
+        proximity: Mapping[tuple[str, str], tuple[float, float]] | None = None,
+    ) -> list[OpenIncident]:
+        """Take one tick; returns the incidents that this tick closed.
+
+        ``proximity`` gives the horizontal (NM) and vertical (ft) distance now of open pairs
+        (a pair missing from it is gone: its incident closes when it is not in LoS).
+        """
         t = conflicts.t_s
         now: set[tuple[str, str]] = set()
         for k in range(len(conflicts)):
@@ -108,7 +133,13 @@ class LosTracker:
                 inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = dcpa, t + tcpa, v_cpa
             if v < inc.min_vdist_ft:
                 inc.min_vdist_ft, inc.min_vdist_s = v, t
-        closed = [inc for key, inc in self._open.items() if key not in now]
+        near = proximity or {}
+
+        def held(key: tuple[str, str]) -> bool:
+            d = near.get(key)
+            return d is not None and d[0] < self.hold_nm and d[1] < self.hold_ft
+
+        closed = [inc for key, inc in self._open.items() if key not in now and not held(key)]
         for inc in closed:
             del self._open[(inc.a, inc.b)]
         return sorted(closed, key=lambda i: (i.start_s, i.a, i.b))
