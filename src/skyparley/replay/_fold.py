@@ -1,0 +1,197 @@
+"""The sequential part of a replay: ticks in time order through the alert grader, and losses
+of separation gathered into incidents.
+
+Partitions are detected in parallel, but alerts and incidents carry state from tick to tick
+(M-of-N windows, persistence, an incident that goes on across a partition boundary), so their
+results are folded here one tick after the other, in time order. Each tick belongs to exactly
+one partition, so a pair's encounter is seen once however it straddles partitions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from skyparley.domain.alerting import AlertEvent, AlertGrader
+from skyparley.domain.separation import Conflicts
+
+__all__ = ["Incident", "ReplayFold", "TraceRow"]
+
+# Losses of separation of one pair less than this apart are one incident.
+MERGE_GAP_S = 60.0
+
+TraceRow = tuple[float, float, float, bool, float, float, float, float, float, float]
+"""t_s, hdist_nm, vdist_ft, los, lat_a, lon_a, alt_a_ft, lat_b, lon_b, alt_b_ft."""
+
+
+@dataclass(slots=True)
+class Incident:
+    """A loss of separation of one pair, from its first to its last LoS tick."""
+
+    a: str
+    b: str
+    start_s: float
+    end_s: float
+    min_hdist_nm: float = math.inf
+    min_hdist_t_s: float = math.nan
+    vdist_at_min_hdist_ft: float = math.nan
+    min_vdist_ft: float = math.inf
+    min_vdist_t_s: float = math.nan
+    hdist_at_min_vdist_nm: float = math.nan
+    lat_deg: float = math.nan
+    lon_deg: float = math.nan
+    alt_ft: float = math.nan
+    alert_level: str | None = None
+    alert_raised_s: float = math.nan
+    trace: list[TraceRow] = field(default_factory=list)
+
+
+def _empty_conflicts(t_s: float) -> Conflicts:
+    f = np.zeros(0)
+    o = np.zeros(0, dtype=object)
+    return Conflicts(t_s, o, o, f, f, f, f, f, f, f, np.zeros(0, dtype=bool))
+
+
+class ReplayFold:
+    """Feeds the ticks of partition results, in time order, to one :class:`AlertGrader` and
+    gathers incidents. ``on_event`` and ``on_incident`` receive results as they are final."""
+
+    def __init__(
+        self,
+        grader: AlertGrader,
+        *,
+        lookahead_s: float,
+        on_events: Callable[[list[AlertEvent]], None],
+        on_incident: Callable[[Incident], None],
+    ) -> None:
+        self.grader = grader
+        self.sets = len(grader.minima)
+        self.lookahead_s = lookahead_s
+        self.on_events = on_events
+        self.on_incident = on_incident
+        self.open: dict[tuple[str, str], Incident] = {}
+        self.recent: dict[tuple[str, str], deque[TraceRow]] = {}
+        self.conflict_rows = 0
+        self.los_rows = 0
+        self._ticks = 0
+
+    def add(self, ticks_s: np.ndarray[Any, Any], conflicts: pa.Table) -> None:
+        """Fold the ticks of one partition (``ticks_s``) with its conflict table."""
+        cols = {
+            name: conflicts.column(name).to_numpy(zero_copy_only=False)
+            for name in conflicts.column_names
+        }
+        by_set = []
+        for s in range(self.sets):
+            sel = np.flatnonzero(cols["set"] == s) if len(conflicts) else np.zeros(0, int)
+            part = {k: v[sel] for k, v in cols.items()}
+            bounds = np.searchsorted(part["tick"], np.arange(len(ticks_s) + 1))
+            by_set.append((part, bounds))
+        self.conflict_rows += int(by_set[0][1][-1])
+        rows0 = {k: v.tolist() for k, v in by_set[0][0].items()}
+        for n, t in enumerate(ticks_s.tolist()):
+            if self.grader.idle and not self.open and all(b[n] == b[n + 1] for _, b in by_set):
+                continue  # nothing to grade, nothing open: the tick changes nothing
+            tables = []
+            for part, bounds in by_set:
+                lo, hi = int(bounds[n]), int(bounds[n + 1])
+                if lo == hi:
+                    tables.append(_empty_conflicts(t))
+                    continue
+                tables.append(
+                    Conflicts(
+                        t,
+                        part["a"][lo:hi],
+                        part["b"][lo:hi],
+                        part["tin_s"][lo:hi],
+                        part["tout_s"][lo:hi],
+                        part["tcpa_s"][lo:hi],
+                        part["dcpa_nm"][lo:hi],
+                        part["hdist_nm"][lo:hi],
+                        part["vdist_ft"][lo:hi],
+                        part["vdist_cpa_ft"][lo:hi],
+                        part["los"][lo:hi],
+                    )
+                )
+            events = self.grader.update(tables)
+            if events:
+                self.on_events(events)
+            self._incidents(t, rows0, int(by_set[0][1][n]), int(by_set[0][1][n + 1]))
+
+    def _incidents(self, t: float, p: dict[str, list[Any]], lo: int, hi: int) -> None:
+        a_, b_, los_ = p["a"], p["b"], p["los"]
+        h_, v_ = p["hdist_nm"], p["vdist_ft"]
+        la, oa, za = p["lat_a"], p["lon_a"], p["alt_a_ft"]
+        lb, ob, zb = p["lat_b"], p["lon_b"], p["alt_b_ft"]
+        for r in range(lo, hi):
+            key = (a_[r], b_[r])
+            los = los_[r]
+            h, v = h_[r], v_[r]
+            row: TraceRow = (t, h, v, los, la[r], oa[r], za[r], lb[r], ob[r], zb[r])
+            inc = self.open.get(key)
+            if inc is not None:
+                inc.trace.append(row)
+            else:
+                q = self.recent.get(key)
+                if q is None:
+                    q = self.recent[key] = deque()
+                q.append(row)
+                while q[0][0] < t - self.lookahead_s:
+                    q.popleft()
+            if not los:
+                continue
+            self.los_rows += 1
+            if inc is None:
+                inc = self.open[key] = Incident(a=key[0], b=key[1], start_s=t, end_s=t)
+                inc.trace = list(self.recent.pop(key, ()))
+                alert = self.grader.alert(*key)
+                if alert is not None:
+                    inc.alert_raised_s = alert.raised_s
+            inc.end_s = t
+            if h < inc.min_hdist_nm:
+                inc.min_hdist_nm, inc.min_hdist_t_s, inc.vdist_at_min_hdist_ft = h, t, v
+                inc.lat_deg, inc.lon_deg = _midpoint(la[r], oa[r], lb[r], ob[r])
+                inc.alt_ft = 0.5 * (za[r] + zb[r])
+            if v < inc.min_vdist_ft:
+                inc.min_vdist_ft, inc.min_vdist_t_s, inc.hdist_at_min_vdist_nm = v, t, h
+        if self.open:
+            levels = self.grader.levels
+            for key, inc in list(self.open.items()):
+                alert = self.grader.alert(*key)
+                if alert is not None and (
+                    inc.alert_level is None
+                    or levels.index(alert.level) > levels.index(inc.alert_level)
+                ):
+                    inc.alert_level = alert.level
+                if t - inc.end_s > MERGE_GAP_S:
+                    self._close(key)
+        self._ticks += 1
+        if self._ticks % 256 == 0:
+            for key in [k for k, q in self.recent.items() if q[-1][0] < t - self.lookahead_s]:
+                del self.recent[key]
+
+    def _close(self, key: tuple[str, str]) -> None:
+        inc = self.open.pop(key)
+        inc.trace = [r for r in inc.trace if r[0] <= inc.end_s + MERGE_GAP_S]
+        self.on_incident(inc)
+
+    def finish(self) -> None:
+        """The recording ended: close every open incident."""
+        for key in sorted(self.open):
+            self._close(key)
+
+
+def _midpoint(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[float, float]:
+    """The midpoint of two nearby positions (on the sphere; exact enough for a map)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    l1, l2 = math.radians(lon1), math.radians(lon2)
+    x = math.cos(p1) * math.cos(l1) + math.cos(p2) * math.cos(l2)
+    y = math.cos(p1) * math.sin(l1) + math.cos(p2) * math.sin(l2)
+    z = math.sin(p1) + math.sin(p2)
+    return math.degrees(math.atan2(z, math.hypot(x, y))), math.degrees(math.atan2(y, x))

@@ -1,0 +1,301 @@
+"""Streamed reading of recorded traffic into time buckets on disk.
+
+Track files are read in batches with pyarrow (Parquet row groups, CSV blocks), each batch
+validated by the track readers of :mod:`skyparley.adapters.tracks` (the same checks and the
+same messages as ``skyparley detect``, with the file's own row and line numbers), then split
+by time into bucket files of ``bucket_s`` seconds. A partition later reads one bucket, plus
+the end of the one before for the staleness window, so memory is bounded by the traffic of a
+bucket and a batch, not by the length of the recording. ``traffic`` JSON samples are a single
+JSON array and are read whole (they are small).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from skyparley.adapters import tracks as _tracks
+from skyparley.adapters.tracks import ReadReport, read_tracks
+from skyparley.domain.traffic import TrackTable
+from skyparley.errors import InputError, TrackFileError
+
+__all__ = ["Spill", "ingest", "input_files"]
+
+BATCH_ROWS = 262_144
+CSV_BLOCK_BYTES = 16 << 20
+_SEQ_SHIFT = 40  # a row's order key: file index in the high bits, its row in the low ones
+
+SPILL_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("time_s", pa.float64()),
+        ("id", pa.string()),
+        ("party", pa.string()),
+        ("lat_deg", pa.float64()),
+        ("lon_deg", pa.float64()),
+        ("alt_ft", pa.float64()),
+        ("gs_kt", pa.float64()),
+        ("trk_deg", pa.float64()),
+        ("vs_fpm", pa.float64()),
+    ]
+)
+
+
+def input_files(inputs: list[str]) -> list[str]:
+    """The track files named, folders expanded to the track files inside (recursively, sorted
+    by path)."""
+    suffixes = tuple(s for s, _ in _tracks._SUFFIXES)
+    out: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                str(p)
+                for p in path.rglob("*")
+                if p.is_file() and p.name.lower().endswith(suffixes) and not p.name.startswith(".")
+            )
+            if not found:
+                raise InputError(
+                    field="INPUT",
+                    reason=f"{item}: folder holds no track file (" + ", ".join(suffixes) + ")",
+                )
+            out.extend(found)
+        elif not path.exists():
+            raise TrackFileError(path=item, row=None, column="-", reason="no such file")
+        else:
+            out.append(item)
+    return out
+
+
+@dataclass(slots=True)
+class Spill:
+    """Bucket files under ``folder``: ``buckets[k]`` lists the files holding rows with
+    ``k * bucket_s <= time_s < (k + 1) * bucket_s``."""
+
+    folder: Path
+    bucket_s: float
+    buckets: dict[int, list[Path]] = field(default_factory=dict)
+    rows: dict[int, int] = field(default_factory=dict)
+    start_s: float = float("inf")
+    end_s: float = float("-inf")
+    has_party: bool = False
+    _files: int = 0
+
+    def add(self, table: TrackTable, file_index: int, first_row: int) -> None:
+        """Spill the rows of one validated batch; ``first_row`` numbers its first kept row
+        within its file, so that rows keep the order ``read_many`` gives them."""
+        n = len(table)
+        if n == 0:
+            return
+        self.has_party = self.has_party or table.party is not None
+        seq = (np.int64(file_index) << _SEQ_SHIFT) + first_row + np.arange(n, dtype=np.int64)
+        bucket = np.floor(table.time_s / self.bucket_s).astype(np.int64)
+        self.start_s = min(self.start_s, float(table.time_s.min()))
+        self.end_s = max(self.end_s, float(table.time_s.max()))
+        order = np.argsort(bucket, kind="stable")
+        keys, starts = np.unique(bucket[order], return_index=True)
+        ends = np.append(starts[1:], n)
+        party = table.party if table.party is not None else np.full(n, "", dtype=object)
+        columns: dict[str, Any] = {
+            "seq": seq,
+            "time_s": table.time_s,
+            "id": table.id,
+            "party": party,
+            "lat_deg": table.lat_deg,
+            "lon_deg": table.lon_deg,
+            "alt_ft": table.alt_ft,
+            "gs_kt": table.gs_kt,
+            "trk_deg": table.trk_deg,
+            "vs_fpm": table.vs_fpm,
+        }
+        for key, s, e in zip(keys.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            rows = order[s:e]
+            part = pa.table(
+                {f.name: pa.array(columns[f.name][rows], type=f.type) for f in SPILL_SCHEMA}
+            )
+            path = self.folder / f"b{key}-{self._files:06d}.parquet"
+            self._files += 1
+            pq.write_table(part, path, compression="lz4")
+            self.buckets.setdefault(key, []).append(path)
+            self.rows[key] = self.rows.get(key, 0) + (e - s)
+
+    def read(self, bucket: int, since_s: float, before_bucket: int) -> pa.Table:
+        """Rows with ``since_s <= time_s`` from buckets ``bucket - before_bucket .. bucket``,
+        sorted by time then by input order."""
+        parts = []
+        for k in range(bucket - before_bucket, bucket + 1):
+            for path in self.buckets.get(k, []):
+                t = pq.read_table(path)
+                if k < bucket:
+                    mask = pc.greater_equal(t.column("time_s"), since_s)
+                    t = t.filter(mask)
+                parts.append(t)
+        if not parts:
+            return SPILL_SCHEMA.empty_table()
+        table = pa.concat_tables(parts)
+        return table.sort_by([("time_s", "ascending"), ("seq", "ascending")])
+
+
+def _merge(reports: list[ReadReport], path: str) -> ReadReport:
+    bad: dict[str, int] = {}
+    for r in reports:
+        for k, v in r.bad.items():
+            bad[k] = bad.get(k, 0) + v
+    first = next((r.first_bad for r in reports if r.first_bad), None)
+    return ReadReport(
+        path=path,
+        format=reports[0].format if reports else "canonical",
+        rows=sum(r.rows for r in reports),
+        used=sum(r.used for r in reports),
+        bad=dict(sorted(bad.items(), key=lambda kv: (-kv[1], kv[0]))),
+        first_bad=first,
+        incomplete=sum(r.incomplete for r in reports),
+        on_ground=sum(r.on_ground for r in reports),
+    )
+
+
+def _parquet_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadReport]]:
+    try:
+        pf = pq.ParquetFile(path)
+    except _tracks._UNREADABLE as exc:
+        raise _tracks._error(path, f"cannot read the file as Parquet: {exc}") from exc
+    with pf:
+        names = list(pf.schema_arrow.names)
+        layout = _tracks._sniff(path, names, "Parquet")
+        wanted = [c for c in layout.columns if c in names]
+        first = 1
+        try:
+            batches = pf.iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+            for batch in batches:
+                n = batch.num_rows
+                src = _tracks._Source(
+                    layout=layout,
+                    columns={c: _tracks._plain(batch.column(c)) for c in wanted},
+                    rows=np.arange(first, first + n, dtype=np.int64),
+                    lines=None,
+                    invalid=[],
+                )
+                first += n
+                yield _tracks._assemble(path, src, skip_bad)
+        except _tracks._UNREADABLE as exc:
+            raise _tracks._error(path, f"cannot read the file as Parquet: {exc}") from exc
+
+
+def _csv_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadReport]]:
+    try:
+        with pa.input_stream(path, compression="detect") as stream:
+            head = bytes(stream.read(1 << 16))
+    except _tracks._UNREADABLE as exc:
+        raise _tracks._error(path, f"cannot read the file: {exc}") from exc
+    first_line = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip():
+        raise _tracks._error(path, "file is empty: expected a header line naming the columns")
+    import csv  # noqa: PLC0415 (only to split the header line)
+
+    names = next(csv.reader([first_line]))
+    layout = _tracks._sniff(path, names, "CSV")
+    wanted = [c for c in layout.columns if c in names]
+    invalid: dict[int, Any] = {}
+
+    def on_invalid(row: Any) -> str:
+        if row.number is not None:
+            invalid[int(row.number)] = row
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            pa.input_stream(path, compression="detect"),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(
+                ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in wanted},
+                include_columns=wanted,
+                null_values=["", "null", "NULL"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        next_line = 2
+        for batch in reader:
+            n = batch.num_rows
+            lines: list[int] = []
+            line = next_line
+            batch_invalid = []
+            while len(lines) < n:
+                if line in invalid:
+                    batch_invalid.append(invalid.pop(line))
+                else:
+                    lines.append(line)
+                line += 1
+            next_line = line
+            lines_arr = np.asarray(lines, dtype=np.int64)
+            src = _tracks._Source(
+                layout=layout,
+                columns={c: _tracks._plain(batch.column(c)) for c in wanted},
+                rows=lines_arr - 1,
+                lines=lines_arr,
+                invalid=[_invalid(r) for r in batch_invalid],
+                blank_is_skipped=True,
+            )
+            yield _tracks._assemble(path, src, skip_bad)
+        if invalid:  # rows that could not be split after the last parsed row
+            src = _tracks._Source(
+                layout=layout,
+                columns={},
+                rows=np.zeros(0, dtype=np.int64),
+                lines=None,
+                invalid=[_invalid(r) for r in invalid.values()],
+            )
+            yield _tracks._assemble(path, src, skip_bad)
+    except _tracks._UNREADABLE as exc:
+        raise _tracks._error(path, f"cannot read the file as CSV: {exc}") from exc
+
+
+def _invalid(row: Any) -> Any:
+    return _tracks._Invalid(
+        row=int(row.number) - 1,
+        line=int(row.number),
+        key="wrong number of cells",
+        reason=f"expected {row.expected_columns} cells, found {row.actual_columns}",
+    )
+
+
+def _batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadReport]]:
+    if os.path.isdir(path):
+        raise _tracks._error(path, "is a directory, not a track file")
+    kind = _tracks._container(path)
+    if kind == "parquet":
+        yield from _parquet_batches(path, skip_bad)
+    elif kind == "csv":
+        yield from _csv_batches(path, skip_bad)
+    else:
+        yield read_tracks(path, skip_bad=skip_bad)
+
+
+def ingest(
+    files: list[str], spill: Spill, *, skip_bad: bool, progress: Any = None
+) -> list[ReadReport]:
+    """Read, validate and spill every file; one merged :class:`ReadReport` per file."""
+    reports: list[ReadReport] = []
+    for index, path in enumerate(files):
+        parts: list[ReadReport] = []
+        kept = 0
+        for table, report in _batches(path, skip_bad):
+            spill.add(table, index, kept)
+            kept += len(table)
+            parts.append(report)
+            if progress is not None:
+                progress(report.rows)
+        reports.append(_merge(parts, path))
+    return reports
