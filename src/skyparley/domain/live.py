@@ -399,7 +399,8 @@ class LiveTable:
                 tr.push(rows[k])
         # several rows of one aircraft: one by one, in time order
         many = cand[counts[inv] > 1]
-        many = many[np.lexsort((t[many], ids_s[many]))]
+        # time order, ties broken by the values: the outcome never depends on the row order
+        many = many[np.lexsort((*rows[many, :0:-1].T, t[many], ids_s[many]))]
         for k in many:
             if self._take(party, ids_s[k], rows[k], res, detail, reason, ok, int(k)):
                 continue

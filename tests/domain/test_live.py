@@ -1,0 +1,124 @@
+"""The live track table: what a batch does to the picture, whatever its order or faults."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skyparley.domain.incidents import LosTracker
+from skyparley.domain.live import MAX_BATCH, IngestLimits, LiveTable, StateBatch
+from skyparley.domain.separation import SeparationMinima, detect_conflicts
+from skyparley.errors import InputError
+
+T0 = 1_444_467_600.0
+
+
+def batch(rows: list[tuple[float, str, float, float]]) -> StateBatch:
+    """Rows of (time, id, lat, lon), the rest constant."""
+    n = len(rows)
+    return StateBatch(
+        time_s=np.array([r[0] for r in rows], float),
+        id=np.array([r[1] for r in rows], dtype=object),
+        lat_deg=np.array([r[2] for r in rows], float),
+        lon_deg=np.array([r[3] for r in rows], float),
+        alt_ft=np.full(n, 30000.0), gs_kt=np.full(n, 420.0), trk_deg=np.full(n, 0.0),
+        vs_fpm=np.zeros(n),
+    )  # fmt: skip
+
+
+rows_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 20).map(lambda k: T0 + k),
+        st.sampled_from(["A", "B", "C"]),
+        st.floats(34.9, 35.1),
+        st.floats(37.9, 38.1),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=rows_strategy, seed=st.integers(0, 2**32 - 1))
+def test_the_picture_does_not_depend_on_the_order_of_a_batch(
+    rows: list[tuple[float, str, float, float]], seed: int
+) -> None:
+    shuffled = list(rows)
+    np.random.default_rng(seed).shuffle(shuffled)
+    pictures = []
+    for r in (rows, shuffled):
+        table = LiveTable(IngestLimits(max_speed_kt=1e9))
+        res = table.ingest("coalition", batch(r), now_s=T0 + 20)
+        assert res.accepted + res.reordered + sum(res.rejected.values()) == len(r)
+        pic = table.picture(T0 + 20, stale_s=60)
+        order = np.argsort(pic.id.astype(str))
+        pictures.append((pic.id[order].tolist(), pic.time_s[order].tolist(),
+                         pic.lat_deg[order].tolist()))  # fmt: skip
+    assert pictures[0] == pictures[1]
+
+
+def test_each_aircraft_keeps_its_newest_state_and_stale_ones_drop_out() -> None:
+    table = LiveTable()
+    table.ingest("russia", batch([(T0, "A", 35.0, 38.0), (T0 + 2, "A", 35.01, 38.0),
+                                  (T0, "B", 36.0, 38.0)]), now_s=T0 + 2)  # fmt: skip
+    pic = table.picture(T0 + 20, stale_s=30)
+    assert dict(zip(pic.id.tolist(), pic.time_s.tolist(), strict=True)) == {
+        "A": T0 + 2, "B": T0,
+    }  # fmt: skip
+    assert pic.party.tolist() == ["russia", "russia"]  # type: ignore[union-attr]
+    assert table.picture(T0 + 31, stale_s=30).id.tolist() == ["A"]
+    assert table.picture(T0 + 40, stale_s=30).id.tolist() == []
+    assert table.forget_before(T0 + 1) == 1
+    assert table.aircraft() == ["A"]
+
+
+def test_a_teleport_is_refused_and_does_not_move_the_aircraft() -> None:
+    table = LiveTable(IngestLimits(max_speed_kt=1000))
+    table.ingest("coalition", batch([(T0, "A", 35.0, 38.0)]), now_s=T0)
+    res = table.ingest("coalition", batch([(T0 + 1, "A", 36.0, 38.0)]), now_s=T0 + 1)
+    assert res.rejected == {"teleport": 1}
+    assert res.errors[0]["field"] == "lat_deg"
+    assert "kt" in res.errors[0]["detail"]
+    assert table.picture(T0 + 1, stale_s=30).lat_deg.tolist() == [35.0]
+
+
+def test_columns_are_checked_before_any_row() -> None:
+    good = {"time": [T0], "id": ["A"], "lat_deg": [35.0], "lon_deg": [38.0], "alt_ft": [1.0],
+            "gs_kt": [1.0], "trk_deg": [1.0]}  # fmt: skip
+    assert len(StateBatch.from_columns(good)) == 1
+    for change, field in [
+        ({"target": [1]}, "states.target"),
+        ({"id": "A"}, "states.id"),
+        ({"id": [7]}, "states.id[0]"),
+        ({"alt_ft": ["high"]}, "states.alt_ft[0]"),
+        ({"gs_kt": [1.0, 2.0]}, "states.gs_kt"),
+    ]:
+        with pytest.raises(InputError) as err:
+            StateBatch.from_columns({**good, **change})
+        assert err.value.field == field
+    with pytest.raises(InputError, match=f"at most {MAX_BATCH}"):
+        StateBatch.from_columns({**good, "id": ["A"] * (MAX_BATCH + 1)})
+
+
+def test_an_incident_holds_while_the_pair_stays_close() -> None:
+    """A loss of separation, a 1,000 ft step (separated but close), LoS again: one incident."""
+    tracker = LosTracker(step_s=1.0, vsep_ft=900.0, hold_nm=10.0, hold_ft=2000.0)
+    minima = SeparationMinima()
+    closed = []
+    for k, dalt in enumerate([500, 500, 1000, 1000, 400, 300, 5000]):
+        from skyparley.domain.traffic import AircraftStates
+
+        states = AircraftStates(
+            id=["A", "B"], party=None, time_s=[T0 + k] * 2, lat_deg=[35.0, 35.0],
+            lon_deg=[38.0, 38.01], alt_ft=[30000.0, 30000.0 + dalt], gs_kt=[400.0, 400.0],
+            trk_deg=[0.0, 0.0], vs_fpm=[0.0, 0.0],
+        )  # fmt: skip
+        c = detect_conflicts(states, minima)
+        near = {("A", "B"): (0.5, float(dalt))}
+        closed += tracker.update(c, near)
+    (inc,) = closed
+    assert (inc.start_s, inc.end_s) == (T0, T0 + 5)
+    assert inc.min_vdist_ft == pytest.approx(300.0)
+    assert inc.ticks == 4
