@@ -16,13 +16,19 @@ each with a time to loss of separation and, optionally, its own ``hsep_nm``/``vs
 
 Hysteresis (DAIDALUS style)
 ---------------------------
-- **M-of-N.** The filtered level at a tick is the highest ``L`` such that at least ``m`` of
-  the pair's last ``n`` raw levels (this tick included; ticks where the pair was not in
-  conflict count as no level) are ``L`` or above. With 2 of 4 a single noisy tick raises
-  nothing, and a single missed tick clears nothing.
+A pair's raw levels are kept over its last ``n`` ticks (ticks where it was not in conflict
+count as no level).
+
+- **Up: M-of-N.** The alert rises to the highest level ``L`` that at least ``m`` of the last
+  ``n`` raw levels reach (this tick included). With 2 of 4, a single noisy tick raises
+  nothing.
+- **Down: all N.** The alert goes down only when none of the last ``n`` raw levels reaches
+  its level, and then to the highest level among them (resolved when none was in
+  conflict). With 4 ticks, up to 3 missed ticks in a row never clear an alert: noise at a
+  threshold gives one alert per encounter, not a string of them.
 - **Persistence.** An alert keeps its level for at least ``persistence_s`` seconds after it
-  was raised or last changed before it may go down (downgrade or resolve). Rising is never
-  delayed beyond the M-of-N filter.
+  was raised or last changed before it may go down. Rising is never delayed beyond the
+  M-of-N filter.
 
 Lifecycle
 ---------
@@ -321,12 +327,15 @@ class AlertGrader:
             hist.append(raw.get(key, 0))
             if len(hist) > n:
                 del hist[0]
-            filtered = sorted(hist, reverse=True)[m - 1] if len(hist) >= m else 0
+            up = sorted(hist, reverse=True)[m - 1] if len(hist) >= m else 0
+            top = max(hist)
             old = st.level
-            if filtered > old:
+            if up > old:
                 kind = "raised" if old == 0 else "upgraded"
-            elif filtered < old and t_s - st.since_s >= self._persistence_s:
-                kind = "resolved" if filtered == 0 else "downgraded"
+                filtered = up
+            elif top < old and t_s - st.since_s >= self._persistence_s:
+                kind = "resolved" if top == 0 else "downgraded"
+                filtered = top
             else:
                 if old == 0 and not any(hist):
                     done.append(key)
