@@ -62,10 +62,16 @@ def test_levels_rise_in_order_on_a_converging_pair() -> None:
             assert alert is not None
             assert (alert.level, alert.peak) == ("warning", "warning")
         s = AircraftStates(
-            id=["EAST", "WEST"], party=["russia", "coalition"], time_s=[0.0, 0.0],
-            lat_deg=[35.0, float(la[()])], lon_deg=[38.0, float(lo[()])],
-            alt_ft=[30000, 30200], gs_kt=[450, 450], trk_deg=[90, 270], vs_fpm=[0, 0],
-        )  # fmt: skip
+            id=["EAST", "WEST"],
+            party=["russia", "coalition"],
+            time_s=[0.0, 0.0],
+            lat_deg=[35.0, float(la[()])],
+            lon_deg=[38.0, float(lo[()])],
+            alt_ft=[30000, 30200],
+            gs_kt=[450, 450],
+            trk_deg=[90, 270],
+            vs_fpm=[0, 0],
+        )
         c = detect_conflicts(s, at_s=float(t))
         new = grader.update(c)
         for e in new:
@@ -99,11 +105,16 @@ def test_noisy_tracks_near_the_threshold_give_one_alert_per_encounter() -> None:
         pb = destination(float(pb0[0][()]), float(pb0[1][()]), 90.0, eb * NM_M)
         noise = [rng.gauss(0.0, 0.0004) for _ in range(4)]  # about 0.02 NM
         s = AircraftStates(
-            id=["A", "B"], party=None, time_s=[float(t)] * 2,
+            id=["A", "B"],
+            party=None,
+            time_s=[float(t)] * 2,
             lat_deg=[float(pa[0][()]) + noise[0], float(pb[0][()]) + noise[1]],
             lon_deg=[float(pa[1][()]) + noise[2], float(pb[1][()]) + noise[3]],
-            alt_ft=[30000, 30000], gs_kt=[450, 450], trk_deg=[90, 270], vs_fpm=[0, 0],
-        )  # fmt: skip
+            alt_ft=[30000, 30000],
+            gs_kt=[450, 450],
+            trk_deg=[90, 270],
+            vs_fpm=[0, 0],
+        )
         c = detect_conflicts(s, at_s=float(t))
         flags.append(len(c) > 0)
         events.extend(grader.update(c))
@@ -134,8 +145,7 @@ def test_persistence_keeps_a_level_for_at_least_its_time() -> None:
     s = TacticalSettings(SeparationMinima(), False, LEVELS, Hysteresis(1, 1, 10.0))
     grader = AlertGrader(s)
     events = feed(grader, [[("A", "B", 30.0)]] + [[("A", "B", 200.0)]] * 12 + [[]] * 12)
-    assert kinds(events) == [("raised", "warning"), ("downgraded", "advisory"),
-                             ("resolved", None)]  # fmt: skip
+    assert kinds(events) == [("raised", "warning"), ("downgraded", "advisory"), ("resolved", None)]
     assert [e.t_s for e in events] == [0.0, 10.0, 20.0]
 
 
@@ -210,8 +220,9 @@ def test_grading_does_not_depend_on_the_order_of_pairs(
     ticks = _ticks(rows)
     rng = random.Random(seed)  # noqa: S311 (a shuffle, not secrets)
     shuffled = [rng.sample(t, len(t)) for t in ticks]
-    flipped = [[(b, a, tin) if rng.random() < 0.5 else (a, b, tin) for a, b, tin in t]
-               for t in shuffled]  # fmt: skip
+    flipped = [
+        [(b, a, tin) if rng.random() < 0.5 else (a, b, tin) for a, b, tin in t] for t in shuffled
+    ]
     assert feed(AlertGrader(s), ticks) == feed(AlertGrader(s), flipped)
 
 

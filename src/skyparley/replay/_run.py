@@ -34,6 +34,7 @@ __all__ = ["ReplayResult", "replay"]
 
 BUCKET_S = 600.0
 MAX_TICKS = 50_000_000
+CONNECT_TIMEOUT_S = 10.0
 
 
 @dataclass(slots=True)
@@ -91,7 +92,9 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | 
         # Imported only here: dask is heavy and only this option needs it.
         distributed: Any = importlib.import_module("distributed")
         try:
-            client: Any = distributed.Client(scheduler, timeout="10s", set_as_default=False)
+            client: Any = distributed.Client(
+                scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False
+            )
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(
                 field="--scheduler", reason=f"cannot reach the scheduler at {scheduler}: {exc}"
