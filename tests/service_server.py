@@ -58,6 +58,8 @@ class Server:
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
     app: Any = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """More :class:`~skyparley.api.Settings` fields (``sources``, ``live``, ...)."""
 
     def token(self, party: str, role: str = "operator") -> str:
         """The token of ``party`` with ``role``."""
@@ -84,6 +86,7 @@ class Server:
                 service_key=self.service_key,
                 clock=self.clock,
                 tick_s=0.05,
+                **self.overrides,
             )
         )
         config = uvicorn.Config(
@@ -129,8 +132,11 @@ def make_tokens(db_path: Path, protocol: Protocol, now_s: float) -> dict[tuple[s
 
 
 @contextlib.contextmanager
-def running_server(tmp_path: Path, *, t0: float = T0) -> Iterator[Server]:
-    """A started :class:`Server` on a fresh SQLite file in ``tmp_path``; stopped after."""
+def running_server(
+    tmp_path: Path, *, t0: float = T0, settings: dict[str, Any] | None = None
+) -> Iterator[Server]:
+    """A started :class:`Server` on a fresh SQLite file in ``tmp_path``; stopped after.
+    ``settings``: more :class:`~skyparley.api.Settings` fields for the app."""
     protocol = load_protocol(PROTOCOL_PATH)
     db_path = tmp_path / "skyparley.db"
     clock = ManualClock(t0)
@@ -142,6 +148,7 @@ def running_server(tmp_path: Path, *, t0: float = T0) -> Iterator[Server]:
         protocol=protocol,
         service_key=demo_key(SERVICE_KEY_NAME),
         port=port,
+        overrides=dict(settings or {}),
     )
     server.tokens = make_tokens(db_path, protocol, t0)
     server.start()

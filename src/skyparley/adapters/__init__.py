@@ -5,6 +5,8 @@ the SQLite store) does not load the others' dependencies:
 
 - :mod:`skyparley.adapters.tracks`: readers of recorded track files (canonical CSV or
   Parquet, OpenSky state vectors, the JSON samples of the ``traffic`` package).
+- :mod:`skyparley.adapters.sbs`: SBS/BaseStation feeds (dump1090's port 30003) over TCP,
+  with the party map of their aircraft.
 - :mod:`skyparley.adapters.conflict_sinks`: writers of detected conflicts.
 - :mod:`skyparley.adapters.protocol_file`, :mod:`skyparley.adapters.notice_files`: protocol,
   notice and protected-area files.

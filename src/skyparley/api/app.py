@@ -47,6 +47,7 @@ from starlette.concurrency import run_in_threadpool
 from skyparley.adapters.catalogs import Catalogs
 from skyparley.adapters.clock import SystemClock
 from skyparley.adapters.ledger_store import SqliteLedger
+from skyparley.adapters.sbs import SbsEndpoint, SbsSource
 from skyparley.adapters.store_memory import MemoryStore
 from skyparley.adapters.store_sqlite import SqliteStore
 from skyparley.api.models import (
@@ -98,7 +99,8 @@ class Settings:
     memory and the ledger in a temporary file (for tests of the layers above).
     ``origin`` names the log (default ``skyparley/<protocol id>``). ``tick_s`` is how often
     deadlines are checked for escalation and the live picture for a tick due (its own pace
-    is ``live.step_s``).
+    is ``live.step_s``). ``sources``: SBS/BaseStation feeds read while the app runs, their
+    states ingested as their mapped parties' (``app.state.sources`` holds the readers).
     """
 
     protocol: Protocol
@@ -110,6 +112,7 @@ class Settings:
     max_tracks_body_bytes: int = 8 * DEFAULT_MAX_BODY_BYTES
     tick_s: float = 0.05
     live: LiveSettings = field(default_factory=LiveSettings)
+    sources: tuple[SbsEndpoint, ...] = ()
 
 
 def _error(status: int, code: str, field: str | None, reason: str) -> JSONResponse:
@@ -262,9 +265,13 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(ticker())
+        for source in sources:
+            source.start()
         try:
             yield
         finally:
+            for source in sources:
+                await run_in_threadpool(source.stop)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -280,6 +287,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = rt
+    sources = [SbsSource(ep, _sbs_ingest(rt, ep)) for ep in settings.sources]
+    app.state.sources = sources
     svc = rt.service
 
     # ------------------------------------------------------------------ errors
@@ -732,6 +741,11 @@ def create_app(settings: Settings) -> FastAPI:
             sub.close()
 
     return app
+
+
+def _sbs_ingest(rt: _Runtime, ep: SbsEndpoint) -> Callable[[str, Any], object]:
+    """What an SBS feed's batches go to: the live ingest, as an operator of the party."""
+    return lambda party, batch: rt.live.ingest(Principal(party, "operator", ep.name), batch)
 
 
 def _check_size(rt: _Runtime, size: int) -> None:
