@@ -13,14 +13,16 @@ import argparse
 import os
 import ssl
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 from skyparley.adapters.protocol_file import load_protocol
+from skyparley.adapters.sbs import SbsEndpoint, load_party_map, parse_endpoint
 from skyparley.cli._keys import KEY_MODE, write_new_file
 from skyparley.domain.ledger.keys import SigningKey, generate_key, load_private_key_pem
 from skyparley.errors import InputError, LedgerInputError
 
-__all__ = ["SERVICE_KEY_NAME", "run", "service_key"]
+__all__ = ["SERVICE_KEY_NAME", "run", "sbs_sources", "service_key"]
 
 SERVICE_KEY_NAME = "skyparley-service"
 """The name (the log's party id) of the key made next to the database."""
@@ -69,6 +71,38 @@ def service_key(db: Path, key_file: str | None, passphrase: bytes | None) -> Sig
     return _load(path, SERVICE_KEY_NAME, passphrase, "--db")
 
 
+def sbs_sources(
+    feeds: list[str], maps: list[str], parties: Collection[str]
+) -> tuple[SbsEndpoint, ...]:
+    """The SBS feeds of ``--sbs`` with the party maps of ``--sbs-parties`` (one for all, or
+    one per feed); every party a map names must be one of the protocol's."""
+    endpoints = [parse_endpoint(text) for text in feeds]
+    if not feeds:
+        if maps:
+            raise InputError(field="--sbs-parties", reason="maps the aircraft of --sbs feeds")
+        return ()
+    if not maps:
+        raise InputError(field="--sbs-parties", reason="--sbs needs a party map file")
+    if len(maps) not in (1, len(feeds)):
+        raise InputError(
+            field="--sbs-parties",
+            reason=f"give one for every feed, or one per --sbs ({len(feeds)}), not {len(maps)}",
+        )
+    loaded = [load_party_map(m) for m in maps]
+    for path, pmap in zip(maps, loaded, strict=True):
+        unknown = sorted(pmap.parties - set(parties))
+        if unknown:
+            raise InputError(
+                field="--sbs-parties",
+                reason=f"{path}: {unknown[0]!r} is not a party of the protocol "
+                f"({', '.join(sorted(parties))})",
+            )
+    return tuple(
+        SbsEndpoint(host, port, loaded[k if len(loaded) > 1 else 0])
+        for k, (host, port) in enumerate(endpoints)
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``skyparley serve``: runs until Ctrl-C (exit 0)."""
     import uvicorn  # noqa: PLC0415 (heavy: imported only to serve)
@@ -94,8 +128,15 @@ def run(args: argparse.Namespace) -> int:
     db = Path(args.db)
     if not db.parent.is_dir():
         raise InputError(field="--db", reason=f"the folder {db.parent} does not exist")
+    sources = sbs_sources(
+        getattr(args, "sbs", []), getattr(args, "sbs_parties", []), [p.id for p in protocol.parties]
+    )
     key = service_key(db, args.service_key, _passphrase(args.passphrase_env))
-    app = create_app(Settings(protocol=protocol, db_path=db, service_key=key, origin=args.origin))
+    app = create_app(
+        Settings(
+            protocol=protocol, db_path=db, service_key=key, origin=args.origin, sources=sources
+        )
+    )
     config = uvicorn.Config(
         app,
         host=args.host,
@@ -111,9 +152,10 @@ def run(args: argparse.Namespace) -> int:
     scheme = "https" if args.ssl_certfile else "http"
     host = f"[{args.host}]" if ":" in args.host else args.host
     mtls = ", client certificates required" if args.ssl_ca_certs else ""
+    feeds = "".join(f", reading {ep.name}" for ep in sources)
     print(
         f"skyparley serve: {scheme}://{host}:{args.port} (protocol {protocol.id}, "
-        f"database {db}, service key {key.verifier.to_text()}{mtls}); Ctrl-C stops",
+        f"database {db}, service key {key.verifier.to_text()}{mtls}{feeds}); Ctrl-C stops",
         file=sys.stderr,
         flush=True,
     )

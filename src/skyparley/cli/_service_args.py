@@ -22,11 +22,19 @@ examples:
   skyparley serve --protocol memorandum.yaml --db /var/lib/skyparley/skyparley.db \\
       --host 0.0.0.0 --port 8443 --ssl-certfile server.pem --ssl-keyfile server.key \\
       --ssl-ca-certs parties-ca.pem
+  skyparley serve --protocol memorandum.yaml --db skyparley.db \
+      --sbs 127.0.0.1:30003 --sbs-parties parties.yaml
 
 the service key: --service-key FILE (PKCS #8 PEM as `skyparley keys new` writes it, named
   after the file: NAME.key), else DB.service.key next to the database, made on the first
   run (mode 0600, named skyparley-service). With --ssl-ca-certs every client must present a
   certificate signed by one of those CAs (mutual TLS). Ctrl-C stops the service (exit 0).
+
+SBS feeds: --sbs HOST:PORT reads an SBS/BaseStation feed (dump1090's port 30003) and ingests
+  its aircraft as the parties the --sbs-parties file maps them to (YAML or JSON:
+  {"default": PARTY or null, "parties": {PARTY: [ICAO hex prefixes]}}; the longest prefix
+  wins; aircraft of no party are dropped). One --sbs-parties serves every --sbs, or give
+  one per --sbs, in order. A feed that drops is reconnected with backoff.
 """
 
 TOKENS_EXAMPLE = """\
@@ -238,6 +246,21 @@ def add_service_commands(
         "--ssl-ca-certs",
         metavar="FILE",
         help="CA certificates of the clients: client certificates become required (mTLS)",
+    )
+    feeds = s.add_argument_group("SBS/BaseStation feeds")
+    feeds.add_argument(
+        "--sbs",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="read an SBS/BaseStation feed over TCP (repeatable; dump1090: port 30003)",
+    )
+    feeds.add_argument(
+        "--sbs-parties",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the party map of the feeds' aircraft (YAML or JSON; one, or one per --sbs)",
     )
     s.set_defaults(handler=lazy("skyparley.cli._serve", "run"))
 
