@@ -228,6 +228,32 @@ class Service:
             kind, attested, idem=f"att:{principal.party}:{idem}"
         ), True
 
+    def _log_with(
+        self,
+        principal: Principal,
+        kind: str,
+        body: dict[str, JSONValue],
+        sig: Signature | None,
+        *,
+        idem: str,
+        items: Sequence[tuple[str, JSONValue, str]],
+    ) -> tuple[Logged, bool, list[Logged]]:
+        """Log the principal's party's statement (signed, or attested by the service) and
+        the service's ``items`` about it in one group commit; returns the statement's entry,
+        whether it is attested, and the items' entries."""
+        if sig is not None:
+            signed = sig.entry(
+                log_id=self.signer.log_id, party=principal.party, kind=kind, body=body
+            )
+            party, logged = self.signer.append_together(signed, items)
+            assert party is not None
+            return party, False, logged
+        attested = attested_body(principal.party, kind, body)
+        _, logged = self.signer.append_together(
+            None, [(kind, attested, f"att:{principal.party}:{idem}"), *items]
+        )
+        return logged[0], True, logged[1:]
+
     def _publish(self, events: Sequence[Event]) -> None:
         self.hub.publish(events)
 
@@ -613,10 +639,11 @@ class Service:
                 field="notice.version", reason=f"must be {expected}, got {notice.version}"
             )
         now = self.clock.now_s()
-        logged, attested = self._logged_party_statement(
-            principal, "notice", body, signature, idem=f"notice:{notice.ref}"
-        )
         findings = check_notice(notice, self.protocol, candidates=self._index.candidates, now_s=now)
+        items, prepared = self._finding_items(notice.ref, findings)
+        logged, attested, found_logged = self._log_with(
+            principal, "notice", body, signature, idem=f"notice:{notice.ref}", items=items
+        )
         changes = Changes()
         record = NoticeRecord(notice, now, logged.entry_hash, logged.index, attested)
         changes.notices.append(record)
@@ -649,7 +676,7 @@ class Service:
             deadline_s=rule.deadline_s,
             about=notice.ref,
         )
-        self._finding_messages(changes, now, notice.ref, findings)
+        self._finding_records(changes, now, notice.ref, findings, prepared, found_logged)
         self._cleared(changes, now, notice, latest)
         own = [f.to_dict() for f in findings if f.reader == notice.party]
         changes.events.append(
@@ -677,14 +704,13 @@ class Service:
             "clear": not own,
         }
 
-    def _finding_messages(
-        self, changes: Changes, now: float, producing_ref: str, findings: Sequence[Finding]
-    ) -> None:
-        """One service-signed finding message (and record) per finding and reader."""
-        if not findings:
-            return
+    def _finding_items(
+        self, producing_ref: str, findings: Sequence[Finding]
+    ) -> tuple[list[tuple[str, JSONValue, str]], list[tuple[Finding, dict[str, Any], Any]]]:
+        """The service's ledger statement of each finding and reader, and what its message
+        and record need."""
         rule = ack_rule(self.protocol, "finding")
-        prepared = []
+        prepared: list[tuple[Finding, dict[str, Any], Any]] = []
         items: list[tuple[str, JSONValue, str]] = []
         for f in findings:
             data = f.to_dict()
@@ -701,7 +727,35 @@ class Service:
                 body["deadline_s"] = rule.deadline_s
             items.append(("finding", body, f"finding:{f.id}:{f.reader}:{producing_ref}"))
             prepared.append((f, data, content))
-        logged_all = self.signer.append_service_many(items)
+        return items, prepared
+
+    def _finding_messages(
+        self, changes: Changes, now: float, producing_ref: str, findings: Sequence[Finding]
+    ) -> None:
+        """One service-signed finding message (and record) per finding and reader."""
+        if not findings:
+            return
+        items, prepared = self._finding_items(producing_ref, findings)
+        self._finding_records(
+            changes,
+            now,
+            producing_ref,
+            findings,
+            prepared,
+            self.signer.append_service_many(items),
+        )
+
+    def _finding_records(
+        self,
+        changes: Changes,
+        now: float,
+        producing_ref: str,
+        findings: Sequence[Finding],
+        prepared: Sequence[tuple[Finding, dict[str, Any], Any]],
+        logged_all: Sequence[Logged],
+    ) -> None:
+        """The finding messages and records, once their statements are logged."""
+        rule = ack_rule(self.protocol, "finding")
         for (f, data, content), logged in zip(prepared, logged_all, strict=True):
             msg = self._message(
                 changes,
