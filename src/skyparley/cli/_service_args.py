@@ -1,4 +1,5 @@
-"""The arguments of the service commands: ``serve``, ``tokens``, ``notice``, ``hotline``.
+"""The arguments of the service commands: ``serve``, ``tokens``, ``notice``, ``hotline``,
+``tracks``.
 
 Kept apart from :mod:`skyparley.cli` so the parser stays one call per command family; only
 argparse here (``skyparley --help`` stays instant).
@@ -150,6 +151,44 @@ example:
 )
 
 
+TRACKS_EXAMPLE = """\
+example:
+  skyparley tracks push recorded.csv --rebase
+"""
+
+TRACKS_PUSH_EXAMPLE = (
+    """\
+examples:
+  skyparley tracks push recorded.csv --rebase
+  skyparley tracks push tracks.parquet --speed 10 --batch-s 1
+  skyparley tracks push beat3.csv --speed 1000 --format jsonl
+
+FILE: canonical CSV/Parquet (time, id, party, lat_deg, lon_deg, alt_ft, gs_kt, trk_deg,
+  vs_fpm), OpenSky state vectors or traffic JSON samples. Only the token's party's rows are
+  sent (every row when the file has no party column), grouped by --batch-s of recording
+  time, one POST /v1/tracks per group, paced at --speed times real time.
+the service's clock: it refuses states more than 5 s ahead of its clock or 300 s behind it
+  (clock_skew). A recording of the past is refused whole unless --rebase shifts its times
+  so that its first report is the service's "now"; at --speed above 1 the replay runs
+  ahead of a service on the wall clock, and states over 5 s ahead are refused too.
+prints one summary line on standard error: sent, accepted, rejected by reason.
+exit codes: 0 done, 2 bad input (the message names the file, row, column and reason) or
+  a refused request, 130 interrupted (Ctrl-C; the summary is printed).
+"""
+    + _CLIENT_NOTE
+)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def _wrap(text: str) -> str:
     return textwrap.fill(text, width=79)
 
@@ -209,7 +248,7 @@ def _client_options(p: argparse.ArgumentParser, *, writes: bool) -> None:
 def add_service_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], lazy: Lazy
 ) -> None:
-    """Add ``serve``, ``tokens``, ``notice`` and ``hotline`` to the subcommands ``sub``."""
+    """Add ``serve``, ``tokens``, ``notice``, ``hotline`` and ``tracks`` to ``sub``."""
     s = sub.add_parser(
         "serve",
         help="run the deconfliction service (HTTP API and WebSocket stream)",
@@ -418,3 +457,48 @@ def add_service_commands(
     ha.add_argument("message_id", metavar="MESSAGE_ID", help="the message id (m-...)")
     _client_options(ha, writes=True)
     ha.set_defaults(handler=lazy("skyparley.cli._hotline", "ack"))
+
+    tracks = sub.add_parser(
+        "tracks",
+        help="push recorded tracks into a running service",
+        description=_wrap(
+            "Commands on the party's tracks through the service: replay a recorded file "
+            "into the live picture, as a feed would."
+        ),
+        epilog=TRACKS_EXAMPLE,
+        formatter_class=_RAW,
+    )
+    trsub = tracks.add_subparsers(dest="tracks_command", metavar="COMMAND", required=True)
+    tp = trsub.add_parser(
+        "push",
+        help="replay a track file into the service at a chosen speed",
+        description=_wrap(
+            "Read a recorded track file and post the party's states to the service "
+            "(POST /v1/tracks), batch by batch, paced in real time divided by --speed."
+        ),
+        epilog=TRACKS_PUSH_EXAMPLE,
+        formatter_class=_RAW,
+    )
+    tp.add_argument("file", metavar="FILE", help="the track file (CSV, Parquet, JSON)")
+    tp.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        metavar="X",
+        help="replay X times faster than recorded (default: 1, real time)",
+    )
+    tp.add_argument(
+        "--rebase",
+        action="store_true",
+        help="shift the times so that the first report is the service's now (without it, "
+        "an old recording is refused as clock_skew)",
+    )
+    tp.add_argument(
+        "--batch-s",
+        type=_positive,
+        default=1.0,
+        metavar="S",
+        help="recording seconds per batch (default: 1)",
+    )
+    _client_options(tp, writes=False)
+    tp.set_defaults(handler=lazy("skyparley.cli._tracks", "push"))

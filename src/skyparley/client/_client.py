@@ -349,6 +349,16 @@ class Client:
         )
         return out
 
+    # ------------------------------------------------------------------ live
+
+    def push_tracks(self, columns: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /v1/tracks``: up to 10,000 states of the party's aircraft as columns
+        (``time`` in epoch seconds, ``id``, ``lat_deg``, ``lon_deg``, ``alt_ft``, ``gs_kt``,
+        ``trk_deg``, ``vs_fpm``). Returns ``{"accepted", "reordered", "rejected", "errors"}``:
+        rows that fail a check are counted by reason, never fail the request."""
+        out: dict[str, Any] = self._request("POST", "/v1/tracks", json={"states": dict(columns)})
+        return out
+
     # ------------------------------------------------------------------ ledger
 
     def receipt(self, index: int) -> dict[str, Any]:
