@@ -164,11 +164,15 @@ def test_a_level_with_its_own_thresholds_is_judged_on_its_own_table() -> None:
     levels = (levels[0], AlertLevel("close", 200.0, 2.0, 1000.0))
     s = TacticalSettings(SeparationMinima(), False, levels, Hysteresis(1, 1, 0.0))
     minima = detection_minima(s)
-    assert [(m.hsep_nm, m.vsep_ft) for m in minima] == [(5.0, 1000.0), (2.0, 1000.0)]
+    assert [(m.hsep_nm, m.vsep_ft) for m in minima] == [
+        (5.0, 1000.0),
+        (2.0, 1000.0),
+        (6.0, 1200.0),  # the release table (its factor defaults to 1.2)
+    ]
     wide = table(0.0, [("A", "B", 100.0), ("C", "D", 100.0)])
     narrow = table(0.0, [("A", "B", 150.0)])
     assert raw_levels(s, [wide, narrow]) == {("A", "B"): 2, ("C", "D"): 1}
-    with pytest.raises(InputError, match="expected 2 conflict tables"):
+    with pytest.raises(InputError, match="expected 3 conflict tables"):
         raw_levels(s, wide)
 
 
@@ -274,3 +278,27 @@ def test_bad_hysteresis_is_refused() -> None:
     with pytest.raises(InputError) as err:
         AlertGrader(TacticalSettings(SeparationMinima(), False, LEVELS, Hysteresis(3, 2, 4.0)))
     assert err.value.field == "tactical.hysteresis.m"
+
+
+def test_an_alert_holds_while_the_pair_is_within_the_release_minima() -> None:
+    """Raw conflicts on and off at the threshold, but the pair never clear of the enlarged
+    minima: one alert, resolved only once the pair is clear of those too."""
+    s = TacticalSettings(
+        SeparationMinima(), False, (AlertLevel("advisory", 300.0, 5.0, 1000.0),),
+        Hysteresis(2, 4, 4.0, release_factor=1.2),
+    )  # fmt: skip
+    g = AlertGrader(s)
+    kinds = []
+    for t in range(40):
+        on = t < 30 and t % 7 in (0, 1)  # in conflict 2 ticks of 7, then never
+        raw = table(float(t), [("A", "B", 200.0)] if on else [])
+        held = table(float(t), [("A", "B", 250.0)] if t < 30 else [])
+        kinds += [e.kind for e in g.update([raw, held])]
+    assert kinds == ["raised", "resolved"]
+    # without the release table, the same raw conflicts flicker
+    g = AlertGrader(s)
+    flicker = []
+    for t in range(30):
+        raw = table(float(t), [("A", "B", 200.0)] if t % 7 in (0, 1) else [])
+        flicker += [e.kind for e in g.update(raw)]
+    assert flicker.count("raised") > 1

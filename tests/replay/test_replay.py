@@ -153,9 +153,11 @@ def test_replay_raises_what_the_grader_raises_tick_by_tick(beat3: Path) -> None:
     times = step_times(table.start_s, table.end_s, 1.0)
     events = []
     log = EncounterLog()
-    for _, c in iter_conflicts(table, times, proto.tactical.minima, cross_party_only=True):
-        events.extend(grader.update(c))
-        log.add(c)
+    per_minima = [iter_conflicts(table, times, m, cross_party_only=True) for m in grader.minima]
+    for ticks in zip(*per_minima, strict=True):
+        tables = [c for _, c in ticks]  # one per grader.minima, the release table last
+        events.extend(grader.update(tables))
+        log.add(tables[0])
     got = rows_of(beat3 / "alerts.parquet")
     want = [(e.t_s, e.a, e.b, e.kind, e.level, e.previous, e.raised_s) for e in events]
     assert [

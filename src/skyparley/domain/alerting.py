@@ -29,6 +29,13 @@ count as no level).
 - **Persistence.** An alert keeps its level for at least ``persistence_s`` seconds after it
   was raised or last changed before it may go down. Rising is never delayed beyond the
   M-of-N filter.
+- **Release.** While an alert is on, the pair's raw level at a tick is at least the alert's
+  level (never more) if the pair still conflicts against the protocol's minima enlarged by
+  ``release_factor`` (1.2: 6 NM and 1,200 ft) within the level's time, also enlarged. A
+  pair whose predicted closest approach sits right on the minimum, where track noise turns
+  the raw conflict on and off from tick to tick, keeps its one alert until it is clearly
+  away, instead of a string of alerts. The detection gives one more table for this: the
+  last of :func:`detection_minima`.
 
 Lifecycle
 ---------
@@ -117,7 +124,9 @@ def detection_minima(settings: TacticalSettings) -> tuple[SeparationMinima, ...]
     >>> s = TacticalSettings(m, False, (AlertLevel("advisory", 300, 5, 1000),
     ...                                 AlertLevel("warning", 60, 3, 1000)), Hysteresis())
     >>> [(x.hsep_nm, x.vsep_ft) for x in detection_minima(s)]
-    [(5.0, 1000.0), (3, 1000)]
+    [(5.0, 1000.0), (3, 1000), (6.0, 1200.0)]
+
+    The last is the release table (see the module), when ``release_factor`` exceeds 1.
     """
     base = settings.minima
     out = [base]
@@ -138,7 +147,33 @@ def detection_minima(settings: TacticalSettings) -> tuple[SeparationMinima, ...]
                 lookahead_s=base.lookahead_s,
             )
         )
+    f = settings.hysteresis.release_factor
+    if f > 1.0:
+        out.append(
+            SeparationMinima(
+                hsep_nm=base.hsep_nm * f,
+                vsep_ft=base.vsep_ft * f,
+                alt_tolerance_ft=base.alt_tolerance_ft,
+                lookahead_s=base.lookahead_s * f,
+            )
+        )
     return tuple(out)
+
+
+def _release_levels(settings: TacticalSettings, table: Conflicts) -> dict[tuple[str, str], int]:
+    """Each pair's level against the enlarged (release) minima and times."""
+    f = settings.hysteresis.release_factor
+    times = [level.time_to_los_s * f for level in settings.alert_levels]
+    out: dict[tuple[str, str], int] = {}
+    for x, y, tin in zip(table.a.tolist(), table.b.tolist(), table.tin_s.tolist(), strict=True):
+        a, b = str(x), str(y)
+        rank = 0
+        for k, ttl in enumerate(times):
+            if tin <= ttl:
+                rank = k + 1
+        if rank:
+            out[(a, b) if a < b else (b, a)] = rank
+    return out
 
 
 def _level_sets(settings: TacticalSettings, minima: tuple[SeparationMinima, ...]) -> list[int]:
@@ -154,10 +189,11 @@ def _level_sets(settings: TacticalSettings, minima: tuple[SeparationMinima, ...]
 
 
 def _as_list(
-    conflicts: Conflicts | Sequence[Conflicts], expected: int
+    conflicts: Conflicts | Sequence[Conflicts], expected: int, *, release: bool = False
 ) -> tuple[float, list[Conflicts]]:
+    """The tick's tables; with ``release``, the last (release) table may be left out."""
     tables = [conflicts] if isinstance(conflicts, Conflicts) else list(conflicts)
-    if len(tables) != expected:
+    if len(tables) != expected and not (release and len(tables) == expected - 1):
         raise InputError(
             field="conflicts",
             reason=f"expected {expected} conflict tables (one per detection_minima), "
@@ -184,8 +220,9 @@ def raw_levels(
     every level uses the protocol's minima). Pairs are keyed ``(a, b)`` with ``a < b``.
     """
     minima = detection_minima(settings)
-    _, tables = _as_list(conflicts, len(minima))
-    return _raw_levels(settings, tables, _level_sets(settings, minima))
+    release = settings.hysteresis.release_factor > 1.0
+    _, tables = _as_list(conflicts, len(minima), release=release)
+    return _raw_levels(settings, tables[: len(minima) - release], _level_sets(settings, minima))
 
 
 def _raw_levels(
@@ -296,17 +333,21 @@ class AlertGrader:
         """Grade one tick; returns its events sorted by pair.
 
         ``conflicts`` is the tick's conflict table, or one table per entry of
-        :attr:`minima` (see :func:`detection_minima`), all at the same ``t_s``. Ticks must
-        come in increasing time.
+        :attr:`minima` (see :func:`detection_minima`), all at the same ``t_s``; the last,
+        release table may be left out (then no alert holds on it). Ticks must come in
+        increasing time.
         """
-        t_s, tables = _as_list(conflicts, len(self.minima))
+        has_release = self.settings.hysteresis.release_factor > 1.0
+        t_s, tables = _as_list(conflicts, len(self.minima), release=has_release)
         if not t_s > self._last_s:
             raise InputError(
                 field="t_s",
                 reason=f"ticks must come in increasing time: {t_s} after {self._last_s}",
             )
         self._last_s = t_s
-        raw = _raw_levels(self.settings, tables, self._sets)
+        with_release = has_release and len(tables) == len(self.minima)
+        raw = _raw_levels(self.settings, tables[: len(self.minima) - has_release], self._sets)
+        release = _release_levels(self.settings, tables[-1]) if with_release else {}
         base = tables[0]
         rows: dict[tuple[str, str], int] = {}
         if raw and len(base):
@@ -324,7 +365,10 @@ class AlertGrader:
         for key in sorted(self._pairs):
             st = self._pairs[key]
             hist = st.history
-            hist.append(raw.get(key, 0))
+            level = raw.get(key, 0)
+            if st.level and key in release:  # an alert holds while the pair is not clear
+                level = max(level, min(release[key], st.level))
+            hist.append(level)
             if len(hist) > n:
                 del hist[0]
             up = sorted(hist, reverse=True)[m - 1] if len(hist) >= m else 0

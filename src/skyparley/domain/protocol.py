@@ -78,11 +78,14 @@ class AlertLevel:
 
 @dataclass(frozen=True, slots=True)
 class Hysteresis:
-    """M-of-N filtering and persistence of alerts (DAIDALUS style)."""
+    """M-of-N filtering and persistence of alerts (DAIDALUS style), and ``release_factor``:
+    an alert that is on holds its level while the pair still conflicts against minima and
+    times enlarged by that factor (1: no such hold)."""
 
     m: int = 2
     n: int = 4
     persistence_s: float = 4.0
+    release_factor: float = 1.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +317,7 @@ def _tactical(f: Fields) -> TacticalSettings:
         m=h.integer("m", 2, minimum=1),
         n=h.integer("n", 4, minimum=1),
         persistence_s=h.number("persistence_s", 4.0, minimum=0.0),
+        release_factor=h.number("release_factor", 1.2, minimum=1.0, maximum=3.0),
     )
     if hyst.m > hyst.n:
         raise InputError(field=h.at("m"), reason=f"must not exceed n ({hyst.n}), got {hyst.m}")
