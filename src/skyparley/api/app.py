@@ -422,6 +422,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     # ------------------------------------------------------------------ notices
 
+    @app.post("/v1/notices/check", tags=["notices"])
+    def notice_check(who: Who, body: NoticeIn) -> dict[str, Any]:
+        """Check a draft notice: the findings the caller would get if it filed it. Nothing
+        is stored or logged, and no other party is told."""
+        return svc.check_draft(who, body.notice.model_dump(exclude_none=True))
+
     @app.post("/v1/notices", tags=["notices"], status_code=201)
     def notice_create(who: Who, body: NoticeIn) -> dict[str, Any]:
         """File a new operation notice (version 1); returns its findings for the filer."""

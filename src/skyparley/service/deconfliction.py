@@ -567,6 +567,26 @@ class Service:
 
     # ================================================================== notices
 
+    def check_draft(self, principal: Principal, data: object) -> dict[str, Any]:
+        """Check a notice before filing it: the findings its party would get, nothing
+        stored, nothing logged, nobody else told (the console shows them while drawing)."""
+        require(principal, "viewer")
+        notice = OperationNotice.from_dict(data, field="notice")
+        if notice.party != principal.party:
+            raise PermissionDeniedError(
+                field="notice.party",
+                reason=f"a token of {principal.party} checks notices of {principal.party} only",
+            )
+        with self._lock:
+            findings = check_notice(
+                notice,
+                self.protocol,
+                candidates=self._index.candidates,
+                now_s=self.clock.now_s(),
+            )
+        own = [f.to_dict() for f in findings if f.reader == notice.party]
+        return {"notice": notice.to_dict(), "findings": own, "clear": not own}
+
     def file_notice(
         self,
         principal: Principal,
