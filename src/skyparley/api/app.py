@@ -43,6 +43,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skyparley.adapters.catalogs import Catalogs
 from skyparley.adapters.clock import SystemClock
@@ -210,6 +211,18 @@ class _ServiceCollector:
         g = GaugeMetricFamily("skyparley_next_deadline_seconds", "POSIX time of the next deadline")
         g.add_metric([], nxt if nxt is not None else 0.0)
         yield g
+        live = self._rt.live
+        for name, value in sorted(live.stats.items()):
+            g = GaugeMetricFamily(f"skyparley_live_{name}_total", f"live {name.replace('_', ' ')}")
+            g.add_metric([], value)
+            yield g
+        g = GaugeMetricFamily("skyparley_live_aircraft", "aircraft in the live table")
+        g.add_metric([], len(live.table))
+        yield g
+        recent = live.tick_ms[-100:]
+        g = GaugeMetricFamily("skyparley_live_tick_ms_max", "slowest of the last 100 ticks (ms)")
+        g.add_metric([], max(recent) if recent else 0.0)
+        yield g
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -300,6 +313,15 @@ def create_app(settings: Settings) -> FastAPI:
         if first.get("type") == "json_invalid":
             return _error(400, "malformed", "body", "the body is not valid JSON")
         return _error(422, "invalid", _loc(tuple(first.get("loc", ()))), str(first.get("msg")))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                 403: "forbidden", 400: "malformed", 413: "too_large"}  # fmt: skip
+        reason = {404: "no such path", 405: "the path does not take this method"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return _error(exc.status_code, codes.get(exc.status_code, "error"), "path", reason)
 
     @app.exception_handler(SkyparleyError)
     async def _skyparley(_: Request, exc: SkyparleyError) -> JSONResponse:
@@ -625,6 +647,7 @@ def create_app(settings: Settings) -> FastAPI:
         header = websocket.headers.get("authorization", "")
         if not token and header.lower().startswith("bearer "):
             token = header[7:].strip()
+        await websocket.accept()  # then refuse with a close code the client can read
         try:
             who = await run_in_threadpool(authenticate, rt.store, token)
             require(who, "operator")
@@ -633,7 +656,6 @@ def create_app(settings: Settings) -> FastAPI:
                 code=4401 if isinstance(exc, AuthError) else 4403, reason=exc.reason[:120]
             )
             return
-        await websocket.accept()
         try:
             while True:
                 text = await websocket.receive_text()
@@ -707,6 +729,9 @@ def create_app(settings: Settings) -> FastAPI:
         header = websocket.headers.get("authorization", "")
         if not token and header.lower().startswith("bearer "):
             token = header[7:].strip()
+        # Accept first, then refuse with a close code the client can read (a close before
+        # the accept is only an HTTP 403 at the handshake).
+        await websocket.accept()
         try:
             who = await run_in_threadpool(authenticate, rt.store, token)
             after = int(websocket.query_params.get("cursor", "0"))
@@ -718,8 +743,8 @@ def create_app(settings: Settings) -> FastAPI:
         if after < 0:
             await websocket.close(code=4422, reason="cursor: must be a whole number from 0")
             return
-        await websocket.accept()
         sub = svc.hub.subscribe(who.party, asyncio.get_running_loop())
+        gone: asyncio.Future[None] | None = None
         try:
             last = after
             while True:  # the backlog, page by page, from the store
@@ -729,8 +754,14 @@ def create_app(settings: Settings) -> FastAPI:
                     last = e.cursor
                 if len(page) < 500:
                     break
+            gone = asyncio.ensure_future(_until_closed(websocket))
             while True:  # then live: each wake-up reads what is new from the store
-                e = await sub.queue.get()
+                waiter = asyncio.ensure_future(sub.queue.get())
+                await asyncio.wait({waiter, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if not waiter.done():  # the client left: stop at once, not at the next event
+                    waiter.cancel()
+                    break
+                e = waiter.result()
                 newest = e.cursor
                 while not sub.queue.empty():
                     newest = max(newest, sub.queue.get_nowait().cursor)
@@ -745,6 +776,8 @@ def create_app(settings: Settings) -> FastAPI:
             pass
         finally:
             sub.close()
+            if gone is not None:
+                gone.cancel()
 
     return app
 
@@ -752,6 +785,14 @@ def create_app(settings: Settings) -> FastAPI:
 def _sbs_ingest(rt: _Runtime, ep: SbsEndpoint) -> Callable[[str, Any], object]:
     """What an SBS feed's batches go to: the live ingest, as an operator of the party."""
     return lambda party, batch: rt.live.ingest(Principal(party, "operator", ep.name), batch)
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Return when the client closes the stream (it sends nothing else that matters)."""
+    while True:
+        msg = await websocket.receive()
+        if msg["type"] == "websocket.disconnect":
+            return
 
 
 def _check_size(rt: _Runtime, size: int) -> None:
