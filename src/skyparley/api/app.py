@@ -83,6 +83,7 @@ from skyparley.errors import (
 )
 from skyparley.service import Principal, Service, authenticate, new_token, require
 from skyparley.service.live import LiveService, LiveSettings
+from skyparley.web import mount_console
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "create_app"]
 
@@ -779,6 +780,7 @@ def create_app(settings: Settings) -> FastAPI:
             if gone is not None:
                 gone.cancel()
 
+    mount_console(app)  # the operations console at / (static files, no schema entries)
     return app
 
 
