@@ -15,7 +15,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet  # type: ignore[import-untyped]  # no stubs; BASE_DIR only
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles

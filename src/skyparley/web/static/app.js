@@ -314,7 +314,7 @@ function stateOf(alert, id) {
 }
 
 function alertMessage(alertId) {
-  return [...state.inbox.values()].filter((m) => m.about === alertId).sort((a, b) => b.seq - a.seq)[0];
+  return [...state.inbox.values()].filter((m) => m.about === alertId).sort((a, b) => b.ledger_index - a.ledger_index)[0];
 }
 
 function renderAlerts() {
@@ -408,7 +408,7 @@ function partyMap() {
 }
 
 function renderMessages() {
-  const newest = (box) => [...box.values()].sort((a, b) => (b.seq ?? 0) - (a.seq ?? 0) || b.sent.localeCompare(a.sent));
+  const newest = (box) => [...box.values()].sort((a, b) => b.sent.localeCompare(a.sent) || (b.ledger_index ?? 0) - (a.ledger_index ?? 0));
   fill($("inbox"), newest(state.inbox).map((m) => messageItem(m, false)));
   fill($("sent"), newest(state.sent).map((m) => messageItem(m, true)));
   const escs = [...state.escalations.values()].sort((a, b) => b.at.localeCompare(a.at));

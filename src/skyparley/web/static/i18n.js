@@ -83,9 +83,9 @@ export function fmtDuration(s) {
   return neg ? `-${body}` : body;
 }
 
-/** An altitude in feet with the unit, e.g. "24,500 ft"; flight levels above 18,000 ft. */
+/** An altitude: a flight level from 10,000 ft (FL245), else feet with the unit (9,500 ft). */
 export function fmtAlt(ft) {
-  if (ft >= 18000 && ft % 100 === 0) {
+  if (ft >= 10000 && ft % 100 === 0) {
     return t("alt.fl", { fl: new Intl.NumberFormat(lang, { useGrouping: false, minimumIntegerDigits: 3 }).format(ft / 100) });
   }
   return t("alt.ft", { ft: Math.round(ft) });

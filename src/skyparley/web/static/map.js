@@ -187,9 +187,9 @@ export class MapView {
 
   setAlerts(alerts, stateOf, describe) {
     this.alerts.clearLayers();
-    for (const a of alerts) {
+    alerts.forEach((a, rank) => {
       const [p, q] = a.pair.map((id) => stateOf(a, id));
-      if (!p || !q) continue;
+      if (!p || !q) return;
       const colour = levelColour(a.level);
       const tcpa = Math.max(0, a.tcpa_s ?? 0);
       const cp = extrapolate(p, tcpa);
@@ -198,9 +198,10 @@ export class MapView {
       L.polyline([[p.lat_deg, p.lon_deg], cp], { color: colour, weight: 1.5, dashArray: "4 4", className: cls }).addTo(this.alerts);
       L.polyline([[q.lat_deg, q.lon_deg], cq], { color: colour, weight: 1.5, dashArray: "4 4", className: cls }).addTo(this.alerts);
       L.polyline([cp, cq], { color: colour, weight: 4, className: cls })
-        .bindTooltip(describe(a), { permanent: true, direction: "top", className: `cpa-label level-${a.level}` })
+        // the most urgent alert is labelled on the map; the others on hover
+        .bindTooltip(describe(a), { permanent: rank === 0, sticky: rank > 0, direction: "top", className: `cpa-label level-${a.level}` })
         .addTo(this.alerts);
-    }
+    });
   }
 }
 
