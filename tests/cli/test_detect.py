@@ -290,7 +290,7 @@ def test_cross_party_only_skips_same_party_pairs(capsys: pytest.CaptureFixture[s
 
 
 def test_demo_shows_the_syria_2015_conflicts(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--format", "jsonl"]) == 0
+    assert main(["demo", "--detect-only", "--format", "jsonl"]) == 0
     rows = jsonl(capsys.readouterr().out)
     pairs = {(r["a"], r["b"]) for r in rows}
     assert pairs == DEMO_PAIRS
@@ -307,7 +307,7 @@ def test_demo_shows_the_syria_2015_conflicts(capsys: pytest.CaptureFixture[str])
 
 
 def test_demo_table_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+    assert main(["demo", "--detect-only"]) == 0
     out, err = capsys.readouterr()
     assert "Syria 2015" in err
     summary = out[out.index("\nencounters\n") :].strip().splitlines()[2:]
@@ -321,7 +321,7 @@ def test_demo_table_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_through_the_console_script() -> None:
-    run = run_cli("demo")
+    run = run_cli("demo", "--detect-only")
     assert run.returncode == 0, run.stderr
     assert "\nencounters\n" in run.stdout
     for a, b in DEMO_PAIRS:
@@ -648,7 +648,7 @@ def test_out_folder_that_cannot_be_written(
         (["detect", "missing-file.csv"], "missing-file.csv, column -: no such file"),
         (["detect", "x.csv", "--format", "xml"], "invalid choice: 'xml'"),
         (["detect", "x.csv", "--format", "parquet"], "--out: parquet output needs a file"),
-        (["demo", "--step-s", "-10"], "argument --step-s: must be a positive number"),
+        (["demo", "--detect-only", "--step-s", "-10"], "argument --step-s: must be a positive"),
     ],
 )
 def test_bad_arguments_through_the_console_script(argv: list[str], message: str) -> None:

@@ -106,7 +106,15 @@ input formats (sniffed): the canonical CSV/Parquet
 DEMO_EXAMPLE = """\
 examples:
   skyparley demo
-  skyparley demo --format jsonl
+  skyparley demo --speed 60 --port 8080 --auto-ack
+  skyparley demo --db syria.db --no-serve-after
+  skyparley demo --detect-only --format jsonl
+
+the database: --db, default .cache/demo/skyparley.db (made anew at each run); a --db file
+  that exists is played into when empty, served as it is when it holds the story already,
+  and refused when it is another protocol's. The service signs with the demo key
+  skyparley-demo-service; the parties sign with their demo keys (public seeds: a demo only).
+exit codes: 0 done (Ctrl-C stops the server), 2 bad input.
 """
 
 REPLAY_EXAMPLE = """\
@@ -526,27 +534,57 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="run detection on the Syria 2015 scenario that ships with skyparley",
+        help="play the Syria 2015 scenario through the service, for the console",
         description=_wrap(
-            "Run `skyparley detect` on the scenario that ships with the package: beat 3 of "
-            "the Syria 2015 story, a coalition pair and a Russian pair converging over eastern "
-            "Syria on 10 Oct 2015, 09:00-09:20 UTC."
+            "Start the service on SQLite with the Syria 2015 protocol, print the console URL "
+            "and an operator token for each party, then play the six beats of the scenario on "
+            "a compressed clock: notices and findings, a hotline request, live tracks with "
+            "alerts and an incident, a thread in two languages, an unacknowledged notice that "
+            "escalates, and a daily summary per party. The service keeps running after the last "
+            "beat until Ctrl-C. --detect-only runs `skyparley detect` on the beat-3 tracks instead."
         ),
         epilog=DEMO_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=20.0,
+        metavar="X",
+        help="scenario seconds per wall-clock second (default: 20: beat 3's 20 minutes in one)",
+    )
+    demo.add_argument("--db", metavar="PATH", help="the SQLite file (default: see below)")
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    demo.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    demo.add_argument(
+        "--no-serve-after",
+        action="store_true",
+        help="stop the service after the last beat instead of serving until Ctrl-C",
+    )
+    demo.add_argument(
+        "--auto-ack",
+        action="store_true",
+        help="acknowledge beat 3's alerts for the duty officers (default: left to the console)",
+    )
+    demo.add_argument(
+        "--detect-only",
+        action="store_true",
+        help="only run `skyparley detect` on the beat-3 tracks (no service)",
+    )
+    demo.add_argument(
         "--format",
         choices=("table", "jsonl", "csv"),
         default="table",
-        help="output format (default: table)",
+        help="with --detect-only: output format (default: table)",
     )
     demo.add_argument(
         "--step-s",
         type=_positive_float,
         default=10.0,
         metavar="S",
-        help="time between steps (default: 10)",
+        help="with --detect-only: time between steps (default: 10)",
     )
     demo.set_defaults(handler=_lazy("skyparley.cli._demo", "run"))
     return parser
