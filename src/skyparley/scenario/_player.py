@@ -124,6 +124,8 @@ class Player:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     auto_ack: bool = False
     tick: Callable[[float], object] | None = None
+    beat3_s: tuple[int, int] = (0, 1200)
+    """Which seconds of beat 3's 20 minutes to play (tests play the encounter alone)."""
     poll_s: float = 5.0
     wait_s: float = 0.05
     attempts: int = 600
@@ -131,6 +133,7 @@ class Player:
     results: dict[str, Any] = field(init=False, default_factory=dict)
     """What each beat produced (ids, findings, ...), for tests and the summary."""
     _acked: set[tuple[str, str]] = field(init=False, default_factory=set)
+    _never: set[tuple[str, str]] = field(init=False, default_factory=set)
     _cursor: dict[str, int] = field(init=False, default_factory=dict)
     _events: dict[str, int] = field(init=False, default_factory=dict)
 
@@ -159,9 +162,15 @@ class Player:
         """One progress line."""
         print(line, file=self.out, flush=True)
 
-    def _ack_routine(self, parties: tuple[str, ...] = PARTIES, skip: set[str] | None = None) -> int:
-        """Each of ``parties`` acknowledges every message waiting for it (alerts only with
-        ``auto_ack``; never a message of ``skip``)."""
+    def _ack_routine(
+        self,
+        parties: tuple[str, ...] = PARTIES,
+        skip: set[str] | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ) -> int:
+        """Each of ``parties`` acknowledges every message waiting for it (of ``kinds``, when
+        given; alerts only with ``auto_ack``; never a message of ``skip`` or one the story
+        leaves unacknowledged)."""
         n = 0
         for p in parties:
             c = self.clients[p]
@@ -170,7 +179,11 @@ class Player:
                 for m in page["messages"]:
                     if not m["requires_ack"] or (p, m["id"]) in self._acked:
                         continue
-                    if m["id"] in (skip or set()) or (m["kind"] == "alert" and not self.auto_ack):
+                    if m["id"] in (skip or set()) or (p, m["id"]) in self._never:
+                        continue
+                    if (m["kind"] == "alert" and not self.auto_ack) or (
+                        kinds is not None and m["kind"] not in kinds
+                    ):
                         continue
                     c.ack(m["id"])
                     self._acked.add((p, m["id"]))
@@ -319,7 +332,7 @@ class Player:
                 next_poll = upto + self.poll_s
                 self._report(label, pushed)
                 if self.auto_ack:
-                    self._ack_routine(("coalition", "russia"))
+                    self._ack_routine(("coalition", "russia"), kinds=("alert",))
             t = upto + 1
         return pushed
 
@@ -356,7 +369,8 @@ class Player:
         )
         if not self.auto_ack:
             self.say("  alerts wait for the duty officers: acknowledge them in the console")
-        pushed = self._push("syria-2015-beat3.csv", start, start + 1200, "beat 3")
+        first, last = self.beat3_s
+        pushed = self._push("syria-2015-beat3.csv", start + first, start + last, "beat 3")
         self.say(
             f"  {pushed['accepted']} states accepted, {len(pushed['alerts'])} alert events, "
             f"{len(pushed['incidents'])} incident(s)"
@@ -423,6 +437,7 @@ class Player:
         )
         filed = russia.file_notice(_json("beat5-russia-deir-ez-zor.json"))
         mid = filed["message_id"]
+        self._never.add(("coalition", mid))
         zone = [f for f in filed["findings"] if f["kind"] == "zone_notice"]
         self.say(
             f"  russia files {_ref(filed)}, ledger #{filed['ledger_index']}: "
