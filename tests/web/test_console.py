@@ -41,8 +41,13 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # two consoles side by side: the one behind must keep its timers (the picture poll)
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
 ]
 HOSPITAL = "relief-hama-hospital"
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +114,7 @@ def console(
 
 
 def tab(page: Page, name: str) -> None:
+    page.bring_to_front()
     page.click(f'.tabs button[data-tab="{name}"]')
     expect(page.locator(f"#tab-{name}")).to_be_visible()
 
@@ -279,6 +285,7 @@ def test_beat3_alert_appears_is_acknowledged_and_becomes_an_incident(
     ):
         push(server, rows, range(t0 + 360, t0 + 680))
         for page, own, other in ((co, "VIPER11", "RFF21"), (ru, "RFF21", "VIPER11")):
+            page.bring_to_front()
             # the pair on the map with labels and trails, the alert at warning with its CPA
             expect(page.locator(f'.leaflet-marker-icon[data-aircraft="{own}"]')).to_be_visible()
             expect(page.locator(f'.leaflet-marker-icon[data-aircraft="{other}"]')).to_contain_text(
