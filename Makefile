@@ -8,7 +8,7 @@ DEV    := $(VENV)/.installed-dev
 SRC    := src tests bench tools
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv test lint demo bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,13 @@ lint: $(DEV)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Debian's Chromium drives the console's browser tests (tests/web, marked `browser`); CI runs
+# as root, so a fresh machine gets it here, and only when it is missing.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 # pytest exits 5 when it collects no test; make treats that as the failure it is.
-test: lint
+test: lint chromium
 	$(BIN)/pytest
 
 demo: $(RUN)
