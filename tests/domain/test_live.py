@@ -122,3 +122,25 @@ def test_an_incident_holds_while_the_pair_stays_close() -> None:
     assert (inc.start_s, inc.end_s) == (T0, T0 + 5)
     assert inc.min_vdist_ft == pytest.approx(300.0)
     assert inc.ticks == 4
+
+
+def test_a_loss_of_separation_shorter_than_a_tick_is_not_missed() -> None:
+    """Between two ticks the pair dips under the minima for 0.4 s: still an incident."""
+    a, b = np.array(["A"], dtype=object), np.array(["B"], dtype=object)
+
+    def f(x: float) -> np.ndarray:
+        return np.array([x])
+
+    from skyparley.domain.separation import Conflicts
+
+    tracker = LosTracker(step_s=1.0, vsep_ft=900.0, hold_nm=10.0, hold_ft=2000.0)
+    dip = Conflicts(T0, a, b, f(0.4), f(0.8), f(0.6), f(4.9), f(5.2), f(950.0), f(880.0),
+                    np.array([False]))  # fmt: skip
+    assert tracker.update(dip, {}) == []
+    empty = np.zeros(0)
+    clear = Conflicts(T0 + 1, empty.astype(object), empty.astype(object), *[empty] * 7,
+                      np.zeros(0, dtype=bool))  # fmt: skip
+    (inc,) = tracker.update(clear, {("A", "B"): (12.0, 1500.0)})
+    assert (inc.start_s, inc.end_s) == (T0 + 0.4, T0 + 0.8)
+    assert (inc.min_hdist_nm, inc.min_hdist_s) == (4.9, T0 + 0.6)
+    assert inc.min_vdist_ft == 880.0

@@ -266,8 +266,17 @@ def create_app(settings: Settings) -> FastAPI:
     )
 
     async def ticker() -> None:
+        wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def woken() -> None:
+            loop.call_soon_threadsafe(wake.set)
+
+        rt.live.on_new_states = woken
         while True:
-            await asyncio.sleep(settings.tick_s)
+            with contextlib.suppress(TimeoutError):  # new states wake it at once
+                await asyncio.wait_for(wake.wait(), timeout=settings.tick_s)
+            wake.clear()
             try:
                 if rt.live.due():
                     await run_in_threadpool(rt.live.tick)

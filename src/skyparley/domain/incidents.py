@@ -111,7 +111,11 @@ class LosTracker:
         t = conflicts.t_s
         now: set[tuple[str, str]] = set()
         for k in range(len(conflicts)):
+            tin = float(conflicts.tin_s[k])
             if not bool(conflicts.los[k]):
+                if 0.0 < tin < self.step_s:  # the loss begins before the next tick
+                    self._between(conflicts, k, t)
+                    now.add((str(conflicts.a[k]), str(conflicts.b[k])))
                 continue
             key = (str(conflicts.a[k]), str(conflicts.b[k]))
             now.add(key)
@@ -143,6 +147,28 @@ class LosTracker:
         for inc in closed:
             del self._open[(inc.a, inc.b)]
         return sorted(closed, key=lambda i: (i.start_s, i.a, i.b))
+
+    def _between(self, conflicts: Conflicts, k: int, t: float) -> None:
+        """A loss of separation predicted to begin before the next tick: it is followed
+        from its predicted start (a dip shorter than a tick is not missed); the next tick
+        closes it unless the pair is then in LoS (or still close)."""
+        key = (str(conflicts.a[k]), str(conflicts.b[k]))
+        start = t + float(conflicts.tin_s[k])
+        end = min(t + float(conflicts.tout_s[k]), t + self.step_s)
+        inc = self._open.get(key)
+        if inc is None:
+            inc = OpenIncident(key[0], key[1], start, end)
+            self._open[key] = inc
+        inc.end_s = max(inc.end_s, end)
+        tcpa = float(conflicts.tcpa_s[k])
+        if start - t <= tcpa <= end - t:
+            h, when, v = float(conflicts.dcpa_nm[k]), t + tcpa, float(conflicts.vdist_cpa_ft[k])
+        else:  # the closest point of the dip is one of its ends: take the nearer one
+            h, when, v = float(conflicts.hdist_nm[k]), start, float(conflicts.vdist_ft[k])
+        if h < inc.min_hdist_nm:
+            inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = h, when, v
+        if v < inc.min_vdist_ft:
+            inc.min_vdist_ft, inc.min_vdist_s = v, when
 
     def open(self) -> list[OpenIncident]:
         """The losses of separation under way, by start."""

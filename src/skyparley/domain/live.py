@@ -80,8 +80,9 @@ class IngestLimits:
     past_s: float = 300.0
     reorder_s: float = 5.0
     max_speed_kt: float = 1500.0
-    history: int = 600
-    """States kept per aircraft (10 min at 1 Hz): the evidence around an incident."""
+    history: int = 150
+    """States kept per aircraft (2.5 min at 1 Hz): the evidence before an incident (the live
+    service keeps the tracks of an incident under way itself)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,61 +218,91 @@ _RANGES: Final = {
 }
 
 
-class _Track:
-    """One aircraft's latest state and short history (a ring of rows)."""
-
-    __slots__ = ("count", "head", "party", "rows")
-
-    def __init__(self, party: str, size: int) -> None:
-        self.party = party
-        self.rows = np.full((size, 7), np.nan)  # time, lat, lon, alt, gs, trk, vs
-        self.head = -1
-        self.count = 0
-
-    def latest(self) -> FloatArray:
-        row: FloatArray = self.rows[self.head]
-        return row
-
-    def push(self, row: FloatArray) -> None:
-        self.head = (self.head + 1) % self.rows.shape[0]
-        self.rows[self.head] = row
-        self.count = min(self.count + 1, self.rows.shape[0])
-
-    def insert_older(self, row: FloatArray) -> None:
-        """Keep a late row in the history, in time order, without changing the latest."""
-        size = self.rows.shape[0]
-        kept = self.history()
-        merged = np.vstack([kept, row[None, :]])
-        merged = merged[np.argsort(merged[:, 0], kind="stable")][-size:]
-        latest_t = self.rows[self.head, 0]
-        self.rows[:] = np.nan
-        self.rows[: len(merged)] = merged
-        self.count = len(merged)
-        self.head = len(merged) - 1
-        assert self.rows[self.head, 0] == latest_t
-
-    def history(self) -> FloatArray:
-        size = self.rows.shape[0]
-        if self.count < size:
-            return self.rows[: self.count].copy()
-        return np.roll(self.rows, -(self.head + 1), axis=0).copy()
-
-
 class LiveTable:
-    """The latest state and recent history of every aircraft reported (see the module)."""
+    """The latest state and recent history of every aircraft reported (see the module).
+
+    Kept in columns: one row of ``_latest`` per aircraft (``time, lat, lon, alt, gs, trk,
+    vs``) and a ring of ``limits.history`` rows per aircraft in ``_hist``, so that taking a
+    batch and drawing a picture are array operations, not loops over aircraft.
+    """
 
     def __init__(self, limits: IngestLimits | None = None) -> None:
         self.limits = limits or IngestLimits()
-        self._tracks: dict[str, _Track] = {}
+        self._slot: dict[str, int] = {}
+        self._n = 0
+        cap = 64
+        self._ids = np.empty(cap, dtype=object)
+        self._parties = np.empty(cap, dtype=object)
+        self._latest = np.full((cap, 7), np.nan)
+        self._hist = np.full((cap, self.limits.history, 7), np.nan)
+        self._head = np.full(cap, -1, dtype=np.int64)
+        self._count = np.zeros(cap, dtype=np.int64)
         self.totals: Counter[str] = Counter()
 
     def __len__(self) -> int:
-        return len(self._tracks)
+        return self._n
 
     def party_of(self, aircraft: str) -> str | None:
         """The party that reports ``aircraft`` (None: unknown)."""
-        t = self._tracks.get(aircraft)
-        return None if t is None else t.party
+        k = self._slot.get(aircraft)
+        return None if k is None else str(self._parties[k])
+
+    def _grow(self, need: int) -> None:
+        cap = len(self._ids)
+        if need <= cap:
+            return
+        new = max(need, 2 * cap)
+
+        def more(a: npt.NDArray[Any], fill: object) -> npt.NDArray[Any]:
+            out = np.empty((new, *a.shape[1:]), dtype=a.dtype)
+            out[...] = fill
+            out[:cap] = a
+            return out
+
+        self._ids = more(self._ids, None)
+        self._parties = more(self._parties, None)
+        self._latest = more(self._latest, np.nan)
+        self._hist = more(self._hist, np.nan)
+        self._head = more(self._head, -1)
+        self._count = more(self._count, 0)
+
+    def _new_slots(self, party: str, ids: list[str]) -> npt.NDArray[np.int64]:
+        start = self._n
+        self._grow(start + len(ids))
+        for j, aid in enumerate(ids):
+            self._slot[aid] = start + j
+        self._ids[start : start + len(ids)] = ids
+        self._parties[start : start + len(ids)] = party
+        self._n += len(ids)
+        return np.arange(start, start + len(ids), dtype=np.int64)
+
+    def _push(self, slots: npt.NDArray[np.int64], rows: FloatArray) -> None:
+        """Make ``rows`` the latest states of ``slots`` (distinct) and add them to the rings."""
+        size = self.limits.history
+        h = (self._head[slots] + 1) % size
+        self._hist[slots, h] = rows
+        self._head[slots] = h
+        self._count[slots] = np.minimum(self._count[slots] + 1, size)
+        self._latest[slots] = rows
+
+    def _ring(self, k: int) -> FloatArray:
+        """The kept rows of slot ``k``, oldest first."""
+        size = self.limits.history
+        c = int(self._count[k])
+        h = int(self._head[k])
+        order = [(h - c + 1 + j) % size for j in range(c)]
+        rows: FloatArray = self._hist[k, order]
+        return rows
+
+    def _insert_older(self, k: int, row: FloatArray) -> None:
+        """Keep a late row in slot ``k``'s history, in time order; the latest is unchanged."""
+        size = self.limits.history
+        merged = np.vstack([self._ring(k), row[None, :]])
+        merged = merged[np.argsort(merged[:, 0], kind="stable")][-size:]
+        self._hist[k] = np.nan
+        self._hist[k, : len(merged)] = merged
+        self._count[k] = len(merged)
+        self._head[k] = len(merged) - 1
 
     def ingest(self, party: str, batch: StateBatch, *, now_s: float) -> IngestResult:
         """Check and keep the rows of ``batch`` reported by ``party`` (see the module)."""
@@ -317,33 +348,26 @@ class LiveTable:
                 "time",
                 f"is more than {lim.past_s:g} s behind the service's clock",
             )
-        ids = batch.id
-        owners = [self._tracks.get(str(x)) for x in ids]
-        foreign = np.fromiter(
-            (o is not None and o.party != party for o in owners), dtype=bool, count=n
-        )
-        reject(foreign, "foreign", "id", "is an aircraft another party reports")
+        ids_s = batch.id.astype(str)
+        slot_of = self._slot
+        slots = np.fromiter((slot_of.get(x, -1) for x in ids_s), dtype=np.int64, count=n)
+        known_any = slots >= 0
+        if known_any.any():
+            foreign = np.zeros(n, dtype=bool)
+            foreign[known_any] = self._parties[slots[known_any]] != party
+            reject(foreign, "foreign", "id", "is an aircraft another party reports")
         rows = np.column_stack(
-            [
-                t,
-                batch.lat_deg,
-                batch.lon_deg,
-                batch.alt_ft,
-                batch.gs_kt,
-                batch.trk_deg,
-                batch.vs_fpm,
-            ]
-        )
-        ids_s = ids.astype(str)
+            [t, batch.lat_deg, batch.lon_deg, batch.alt_ft, batch.gs_kt, batch.trk_deg,
+             batch.vs_fpm]
+        )  # fmt: skip
         cand = np.flatnonzero(ok)
         _, inv, counts = np.unique(ids_s[cand], return_inverse=True, return_counts=True)
         once = cand[counts[inv] == 1]
         # the common case, vectorised: an aircraft's only row in this batch
-        tracks = [self._tracks.get(x) for x in ids_s[once]]
-        known = np.fromiter((tr is not None for tr in tracks), dtype=bool, count=len(once))
+        s_once = slots[once]
+        known = s_once >= 0
         last = np.full((len(once), 7), np.nan)
-        if known.any():
-            last[known] = np.array([tr.latest() for tr in tracks if tr is not None])
+        last[known] = self._latest[s_once[known]]
         dt = rows[once, 0] - last[:, 0]
         with np.errstate(invalid="ignore"):
             dup = known & (dt == 0.0)
@@ -355,59 +379,47 @@ class LiveTable:
             rk = once[fwd]
             dist = geodesic_inverse(last[fwd, 1], last[fwd, 2], rows[rk, 1], rows[rk, 2])
             speed_kt = dist.distance_m / dt[fwd] / _KT_MS
-            tele[fwd] = speed_kt > lim.max_speed_kt
-            for k, v in zip(
-                rk[speed_kt > lim.max_speed_kt], speed_kt[speed_kt > lim.max_speed_kt], strict=True
-            ):
+            too_fast = speed_kt > lim.max_speed_kt
+            tele[fwd] = too_fast
+            for k, v in zip(rk[too_fast], speed_kt[too_fast], strict=True):
                 detail.setdefault(
                     int(k),
-                    (
-                        "lat_deg",
-                        (
-                            f"implies {v:.0f} kt from the aircraft's"
-                            f" latest state; at most {lim.max_speed_kt:g}"
-                        ),
-                    ),
-                )
+                    ("lat_deg", (f"implies {v:.0f} kt from the aircraft's latest state;"
+                     f" at most {lim.max_speed_kt:g}")),
+                )  # fmt: skip
         for mask, why, text in (
             (dup, "duplicate", "repeats the aircraft's latest time"),
-            (
-                late,
-                "out_of_order",
-                f"is more than {lim.reorder_s:g} s older than the aircraft's latest state",
-            ),
+            (late, "out_of_order", (f"is more than {lim.reorder_s:g} s older than the"
+             " aircraft's latest state")),
             (tele, "teleport", ""),
-        ):
+        ):  # fmt: skip
             if mask.any():
                 hit = once[mask]
                 reason[hit], ok[hit] = why, False
                 if text:
                     for k in hit[:_ERRORS_SHOWN]:
                         detail.setdefault(int(k), ("time", text))
-        for j, k in enumerate(once):
-            if not ok[k]:
-                continue
-            tr = tracks[j]
-            if tr is None:
-                tr = _Track(party, lim.history)
-                self._tracks[ids_s[k]] = tr
-                tr.push(rows[k])
-            elif older[j]:
-                tr.insert_older(rows[k])
-                res.reordered += 1
-            else:
-                tr.push(rows[k])
-        # several rows of one aircraft: one by one, in time order
+        accept = ok[once]
+        new = accept & ~known
+        if new.any():
+            fresh = once[new]
+            self._push(self._new_slots(party, ids_s[fresh].tolist()), rows[fresh])
+        go = accept & fwd
+        if go.any():
+            self._push(s_once[go], rows[once[go]])
+        for j in np.flatnonzero(accept & older):
+            self._insert_older(int(s_once[j]), rows[once[j]])
+            res.reordered += 1
+        # several rows of one aircraft: one by one, in time order, ties broken by the values
+        # (the outcome never depends on the order of the rows)
         many = cand[counts[inv] > 1]
-        # time order, ties broken by the values: the outcome never depends on the row order
         many = many[np.lexsort((*rows[many, :0:-1].T, t[many], ids_s[many]))]
         for k in many:
-            if self._take(party, ids_s[k], rows[k], res, detail, reason, ok, int(k)):
-                continue
+            self._take(party, str(ids_s[k]), rows[k], res, detail, reason, ok, int(k))
         res.accepted = int(ok.sum()) - res.reordered
         res.rejected = Counter(str(r) for r in reason[~ok])
         res.errors = [
-            {"index": k, "id": str(ids[k]), "reason": str(reason[k]), "field": f, "detail": d}
+            {"index": k, "id": str(ids_s[k]), "reason": str(reason[k]), "field": f, "detail": d}
             for k, (f, d) in sorted(detail.items())
             if not ok[k]
         ][:_ERRORS_SHOWN]
@@ -429,13 +441,11 @@ class LiveTable:
     ) -> bool:
         """Check and keep one row; False (and the reason set) when it is rejected."""
         lim = self.limits
-        track = self._tracks.get(aid)
-        if track is None:
-            track = _Track(party, lim.history)
-            self._tracks[aid] = track
-            track.push(row)
+        slot = self._slot.get(aid)
+        if slot is None:
+            self._push(self._new_slots(party, [aid]), row[None, :])
             return True
-        last = track.latest()
+        last = self._latest[slot]
         dt = float(row[0] - last[0])
         why = text = fld = ""
         if dt == 0.0:
@@ -445,7 +455,7 @@ class LiveTable:
                 why, fld = "out_of_order", "time"
                 text = f"is {-dt:g} s older than the aircraft's latest state"
             else:
-                track.insert_older(row)
+                self._insert_older(slot, row)
                 res.reordered += 1
                 return True
         else:
@@ -461,61 +471,53 @@ class LiveTable:
             reason[k], ok[k] = why, False
             detail.setdefault(k, (fld, text))
             return False
-        track.push(row)
+        self._push(np.array([slot]), row[None, :])
         return True
 
     def picture(self, at_s: float, *, stale_s: float) -> AircraftStates:
         """Every aircraft whose latest state is at most ``stale_s`` old at ``at_s`` (and not
         after it), with its party: the states as reported, for the detection to propagate."""
-        keep = [
-            (aid, tr)
-            for aid, tr in self._tracks.items()
-            if at_s - stale_s <= tr.latest()[0] <= at_s
-        ]
-        if not keep:
-            empty = np.zeros(0)
-            return AircraftStates(
-                id=np.zeros(0, dtype=object),
-                party=np.zeros(0, dtype=object),
-                time_s=empty,
-                lat_deg=empty,
-                lon_deg=empty,
-                alt_ft=empty,
-                gs_kt=empty,
-                trk_deg=empty,
-                vs_fpm=empty,
-            )
-        rows = np.array([tr.latest() for _, tr in keep])
-        return AircraftStates(
-            id=np.array([aid for aid, _ in keep], dtype=object),
-            party=np.array([tr.party for _, tr in keep], dtype=object),
-            time_s=rows[:, 0],
-            lat_deg=rows[:, 1],
-            lon_deg=rows[:, 2],
-            alt_ft=rows[:, 3],
-            gs_kt=rows[:, 4],
-            trk_deg=rows[:, 5],
-            vs_fpm=rows[:, 6],
+        n = self._n
+        t = self._latest[:n, 0]
+        keep = np.flatnonzero((t >= at_s - stale_s) & (t <= at_s))
+        rows = self._latest[keep]
+        return AircraftStates._trusted(
+            id=self._ids[keep],
+            party=self._parties[keep],
+            time_s=rows[:, 0].copy(),
+            lat_deg=rows[:, 1].copy(),
+            lon_deg=rows[:, 2].copy(),
+            alt_ft=rows[:, 3].copy(),
+            gs_kt=rows[:, 4].copy(),
+            trk_deg=rows[:, 5].copy(),
+            vs_fpm=rows[:, 6].copy(),
         )
 
     def history(
         self, aircraft: str, from_s: float = -math.inf, to_s: float = math.inf
     ) -> dict[str, list[float]]:
         """The kept states of ``aircraft`` in ``[from_s, to_s]``, as JSON-ready columns."""
-        tr = self._tracks.get(aircraft)
-        if tr is None:
+        k = self._slot.get(aircraft)
+        if k is None:
             return {name: [] for name in ("time", *_FIELDS)}
-        h = tr.history()
+        h = self._ring(k)
         h = h[(h[:, 0] >= from_s) & (h[:, 0] <= to_s)]
         return {name: h[:, j].tolist() for j, name in enumerate(("time", *_FIELDS))}
 
     def forget_before(self, t_s: float) -> int:
         """Drop aircraft whose latest state is older than ``t_s``; returns how many."""
-        old = [aid for aid, tr in self._tracks.items() if tr.latest()[0] < t_s]
-        for aid in old:
-            del self._tracks[aid]
-        return len(old)
+        n = self._n
+        keep = np.flatnonzero(~(self._latest[:n, 0] < t_s))
+        dropped = n - len(keep)
+        if dropped:
+            for name in ("_ids", "_parties", "_latest", "_hist", "_head", "_count"):
+                a = getattr(self, name)
+                a[: len(keep)] = a[keep]
+            self._n = len(keep)
+            self._latest[self._n : n] = np.nan
+            self._slot = {str(x): j for j, x in enumerate(self._ids[: self._n])}
+        return dropped
 
     def aircraft(self) -> Sequence[str]:
         """Every aircraft known."""
-        return list(self._tracks)
+        return [str(x) for x in self._ids[: self._n]]

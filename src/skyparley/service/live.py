@@ -34,6 +34,7 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,8 +67,9 @@ class LiveSettings:
     """How the live picture is kept and checked.
 
     ``step_s``: the nominal tick (the M-of-N filter counts ticks); a tick runs as soon as new
-    states arrived and at least ``min_gap_s`` passed since the last, and at least every
-    ``step_s`` anyway. ``stale_s``: how long an aircraft coasts on its last state.
+    states arrived and at least ``min_gap_s`` of the service's clock passed since the last,
+    and at least every ``step_s`` anyway. ``stale_s``: how long an aircraft coasts on its
+    last state.
     ``evidence_s``: how much track before an incident its record keeps.
     """
 
@@ -123,7 +125,6 @@ class LiveService:
         )
         self._lock = threading.RLock()
         self._dirty = False
-        self._last_wall = -math.inf
         self._alerts: dict[tuple[str, str], _LiveAlert] = {}
         self._resolved: dict[tuple[str, str], _LiveAlert] = {}  # kept for their incidents
         self._picture: AircraftStates | None = None
@@ -132,6 +133,10 @@ class LiveService:
         self._intrusions: dict[tuple[str, str], OpenIncident] = {}
         self._volumes: dict[str, list[tuple[Shape, float, float, float, float]]] = {}
         self.stats: Counter[str] = Counter()
+        self.on_new_states: Callable[[], None] | None = None
+        """Called after a batch adds states (the API wakes its ticker with it)."""
+        self._where_of: AircraftStates | None = None
+        self._where_cache: dict[str, int] = {}
         self.tick_ms: list[float] = []
 
     # ------------------------------------------------------------------ ingest
@@ -150,6 +155,8 @@ class LiveService:
             result = self.table.ingest(principal.party, batch, now_s=self.svc.clock.now_s())
             if result.accepted or result.reordered:
                 self._dirty = True
+        if (result.accepted or result.reordered) and self.on_new_states is not None:
+            self.on_new_states()
         self.stats["states_accepted"] += result.accepted
         self.stats["states_reordered"] += result.reordered
         for reason, n in result.rejected.items():
@@ -165,8 +172,7 @@ class LiveService:
             last = self.grader.last_s
             if not now > last:
                 return False
-            wall = time.monotonic() - self._last_wall
-            return (self._dirty and wall >= self.settings.min_gap_s) or (
+            return (self._dirty and now - last >= self.settings.min_gap_s) or (
                 now - last >= self.settings.step_s
             )
 
@@ -181,7 +187,6 @@ class LiveService:
             if not t > self.grader.last_s:
                 return {"t": t, "skipped": True}
             self._dirty = False
-            self._last_wall = time.monotonic()
             pic = self.table.picture(t, stale_s=self.settings.stale_s)
             self._picture, self._picture_s = pic, t
             tables = [
@@ -254,11 +259,18 @@ class LiveService:
 
     # ------------------------------------------------------------------ alerts
 
+    def _where(self, pic: AircraftStates) -> dict[str, int]:
+        """Row of each aircraft in ``pic`` (built once per picture)."""
+        if self._where_of is not pic:
+            self._where_cache = {str(x): k for k, x in enumerate(pic.id)}
+            self._where_of = pic
+        return self._where_cache
+
     def _state(self, pic: AircraftStates, aircraft: str, t: float) -> dict[str, Any] | None:
-        idx = np.flatnonzero(pic.id == aircraft)
-        if not len(idx):
+        k0 = self._where(pic).get(aircraft)
+        if k0 is None:
             return None
-        k = int(idx[0])
+        k = int(k0)
         return {
             "id": aircraft,
             "party": None if pic.party is None else str(pic.party[k]),
@@ -365,13 +377,15 @@ class LiveService:
     ) -> dict[str, Any]:
         """Resolution advice (manoeuvre bands) for each of the reader's aircraft."""
         out: dict[str, Any] = {}
-        present = set(pic.id.astype(str).tolist())
-        others = [x for x in intruders if x in present]
-        for aircraft in own:
-            if aircraft not in present or not others:
-                continue
+        where = self._where(pic)
+        others = [x for x in intruders if x in where]
+        mine = [x for x in own if x in where]
+        if not others or not mine:
+            return out
+        near = pic.take([where[x] for x in dict.fromkeys([*mine, *others])])  # the pair only
+        for aircraft in mine:
             advice = resolution_advice(
-                pic, aircraft, others, self.svc.protocol.tactical.minima, at_s=t
+                near, aircraft, others, self.svc.protocol.tactical.minima, at_s=t
             )
             out[aircraft] = advice.to_dict()
         return out
