@@ -54,8 +54,22 @@ def _operations() -> list[tuple[str, str, bool]]:
 
 
 OPERATIONS = _operations()
+# What the derandomised run finds today (each also pinned in tests/api/test_errors.py).
+_KNOWN = {
+    ("GET", "/v1/events", GenerationMode.POSITIVE): pytest.mark.xfail(
+        strict=True,
+        reason="?after= past 2**63-1 reaches adapters/store_sqlite.py unbounded: OverflowError, "
+        "a 500 (test_errors.py::test_integers_past_64_bits_are_4xx)",
+    ),
+}
 CASES = [
-    pytest.param(m, p, mode, id=f"{m} {p} {mode}")
+    pytest.param(
+        m,
+        p,
+        mode,
+        id=f"{m} {p} {mode}",
+        marks=[_KNOWN[(m, p, mode)]] if (m, p, mode) in _KNOWN else [],
+    )
     for m, p, takes_input in OPERATIONS
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
     if takes_input or mode is GenerationMode.POSITIVE  # nothing to get wrong without input
@@ -114,6 +128,7 @@ def test_no_operation_answers_a_server_error(
         max_examples=MAX_EXAMPLES,
         deadline=None,
         database=None,
+        derandomize=True,  # the same requests on every run: a failure reproduces
         suppress_health_check=list(HealthCheck),  # a shared server; few examples
     )
     def check(case: Any) -> None:

@@ -291,19 +291,11 @@ def test_a_bad_cursor_gets_no_event(server: Server, cursor: str) -> None:
     assert code in (4422, -403, -400)
 
 
-_CLOSED_BEFORE_ACCEPT = (
-    "api/app.py stream() closes before websocket.accept(), which uvicorn turns into an HTTP "
-    "403 at the handshake: the client never sees the close code"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_CLOSED_BEFORE_ACCEPT)
 @pytest.mark.parametrize("token", BAD_TOKENS, ids=["unknown", "garbage", "empty"])
 def test_a_bad_token_closes_with_4401(server: Server, token: str) -> None:
     assert _close_code(_stream_url(server, "coalition", 0, token)) == 4401
 
 
-@pytest.mark.xfail(strict=True, reason=_CLOSED_BEFORE_ACCEPT)
 @pytest.mark.parametrize("cursor", BAD_CURSORS)
 def test_a_bad_cursor_closes_with_4422(server: Server, cursor: str) -> None:
     assert _close_code(_stream_url(server, "coalition", cursor)) == 4422
