@@ -14,6 +14,7 @@ fraction of the per-tick overhead.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +33,11 @@ __all__ = ["CONFLICT_SCHEMA", "PartitionJob", "PartitionResult", "detect_partiti
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Ticks stacked into one scene. Larger blocks spread the kernel's fixed cost over more ticks.
-BLOCK_TICKS = 120
+# Ticks stacked into one scene: until it holds this many states (or ticks). Larger scenes
+# spread the kernel's fixed cost, but its grid is then sized for a crowd that each tick's own
+# layer does not hold (measured on bench/replay.py's scenes: best near 2,500 states).
+BLOCK_STATES = 2_500
+BLOCK_TICKS = 240
 
 # How much wider the candidate search's thresholds are than the exact ones (metres): the
 # lifted altitudes differ from the true ones by rounding (far below a micrometre), and a
@@ -54,6 +58,7 @@ CONFLICT_SCHEMA = pa.schema(
         ("vdist_ft", pa.float64()),
         ("vdist_cpa_ft", pa.float64()),
         ("los", pa.bool_()),
+        ("pair_hash", pa.uint32()),
         ("lat_a", pa.float64()),
         ("lon_a", pa.float64()),
         ("alt_a_ft", pa.float64()),
@@ -125,6 +130,18 @@ def party_groups(party: npt.NDArray[np.object_] | None, ids: npt.NDArray[np.obje
     return out
 
 
+def _pair_hash(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> npt.NDArray[np.uint32]:
+    """A stable hash of each pair (CRC-32 of ``a|b``): pairs are graded in shards by it."""
+    cache: dict[tuple[str, str], int] = {}
+    out = np.empty(len(a), dtype=np.uint32)
+    for k, key in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        h = cache.get(key)
+        if h is None:
+            h = cache[key] = zlib.crc32(f"{key[0]}|{key[1]}".encode())
+        out[k] = h
+    return out
+
+
 def _empty(ticks: int, index: int, parties: dict[str, str]) -> PartitionResult:
     return PartitionResult(index, ticks, CONFLICT_SCHEMA.empty_table(), 0, parties)
 
@@ -141,14 +158,17 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
     parts: list[dict[str, Any]] = []
     aircraft_ticks = 0
     block: list[tuple[int, AircraftStates]] = []
+    held = 0
     snapshots = iter_snapshots(table, job.ticks_s, stale_s=job.stale_s)
     for n, (_t, states) in enumerate(snapshots):
         aircraft_ticks += len(states)
         if len(states):
             block.append((n, states))
-        if len(block) == BLOCK_TICKS:
+            held += len(states)
+        if held >= BLOCK_STATES or len(block) == BLOCK_TICKS:
             parts.extend(_detect_block(block, job))
             block = []
+            held = 0
     if block:
         parts.extend(_detect_block(block, job))
     if not parts:
@@ -156,6 +176,7 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
             job.index, len(job.ticks_s), CONFLICT_SCHEMA.empty_table(), aircraft_ticks, parties
         )
     merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    merged["pair_hash"] = _pair_hash(merged["a"], merged["b"])
     out = pa.table({f.name: pa.array(merged[f.name], type=f.type) for f in CONFLICT_SCHEMA})
     return PartitionResult(job.index, len(job.ticks_s), out, aircraft_ticks, parties)
 
@@ -200,7 +221,7 @@ def _detect_block(
         )
 
     minima = job.minima
-    lookahead = minima[0].lookahead_s
+    lookahead = max(m.lookahead_s for m in minima)
     hsep = max(nm_to_m(m.hsep_nm) for m in minima)
     vsep = max(ft_to_m(m.effective_vsep_ft) for m in minima)
     # Lift each tick into its own layer: two states of different ticks stay further apart

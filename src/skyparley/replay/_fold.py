@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,22 +58,19 @@ def _empty_conflicts(t_s: float) -> Conflicts:
 
 
 class ReplayFold:
-    """Feeds the ticks of partition results, in time order, to one :class:`AlertGrader` and
-    gathers incidents. ``on_event`` and ``on_incident`` receive results as they are final."""
+    """Feeds ticks, in time order, to one :class:`AlertGrader` and gathers incidents.
 
-    def __init__(
-        self,
-        grader: AlertGrader,
-        *,
-        lookahead_s: float,
-        on_events: Callable[[list[AlertEvent]], None],
-        on_incident: Callable[[Incident], None],
-    ) -> None:
+    After each :meth:`add`, ``events`` holds the new alert events and ``closed`` the
+    incidents that ended; the caller takes them. The fold is plain data: it can be pickled
+    between tasks and picked up where it stopped.
+    """
+
+    def __init__(self, grader: AlertGrader, *, lookahead_s: float) -> None:
         self.grader = grader
         self.sets = len(grader.minima)
         self.lookahead_s = lookahead_s
-        self.on_events = on_events
-        self.on_incident = on_incident
+        self.events: list[AlertEvent] = []
+        self.closed: list[Incident] = []
         self.open: dict[tuple[str, str], Incident] = {}
         self.recent: dict[tuple[str, str], deque[TraceRow]] = {}
         self.conflict_rows = 0
@@ -121,7 +117,8 @@ class ReplayFold:
                 )
             events = self.grader.update(tables)
             if events:
-                self.on_events(events)
+                self.events.extend(events)
+                self._levels(events)
             self._incidents(t, rows0, int(by_set[0][1][n]), int(by_set[0][1][n + 1]))
 
     def _incidents(self, t: float, p: dict[str, list[Any]], lo: int, hi: int) -> None:
@@ -153,6 +150,7 @@ class ReplayFold:
                 alert = self.grader.alert(*key)
                 if alert is not None:
                     inc.alert_raised_s = alert.raised_s
+                    inc.alert_level = alert.peak
             inc.end_s = t
             if h < inc.min_hdist_nm:
                 inc.min_hdist_nm, inc.min_hdist_t_s, inc.vdist_at_min_hdist_ft = h, t, v
@@ -161,25 +159,29 @@ class ReplayFold:
             if v < inc.min_vdist_ft:
                 inc.min_vdist_ft, inc.min_vdist_t_s, inc.hdist_at_min_vdist_nm = v, t, h
         if self.open:
-            levels = self.grader.levels
-            for key, inc in list(self.open.items()):
-                alert = self.grader.alert(*key)
-                if alert is not None and (
-                    inc.alert_level is None
-                    or levels.index(alert.level) > levels.index(inc.alert_level)
-                ):
-                    inc.alert_level = alert.level
-                if t - inc.end_s > MERGE_GAP_S:
-                    self._close(key)
+            for key in [k for k, inc in self.open.items() if t - inc.end_s > MERGE_GAP_S]:
+                self._close(key)
         self._ticks += 1
         if self._ticks % 256 == 0:
             for key in [k for k, q in self.recent.items() if q[-1][0] < t - self.lookahead_s]:
                 del self.recent[key]
 
+    def _levels(self, events: list[AlertEvent]) -> None:
+        """The most severe alert level of each open incident, as its alert rises."""
+        names = self.grader.levels
+        for e in events:
+            inc = self.open.get((e.a, e.b))
+            if inc is None or e.level is None:
+                continue
+            if inc.alert_level is None or names.index(e.level) > names.index(inc.alert_level):
+                inc.alert_level = e.level
+            if math.isnan(inc.alert_raised_s):
+                inc.alert_raised_s = e.raised_s
+
     def _close(self, key: tuple[str, str]) -> None:
         inc = self.open.pop(key)
         inc.trace = [r for r in inc.trace if r[0] <= inc.end_s + MERGE_GAP_S]
-        self.on_incident(inc)
+        self.closed.append(inc)
 
     def finish(self) -> None:
         """The recording ended: close every open incident."""

@@ -11,6 +11,7 @@ JSON array and are read whole (they are small).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 
 from skyparley.adapters import tracks as _tracks
 from skyparley.adapters.tracks import ReadReport, read_tracks
+from skyparley.domain.times import MAX_TIME_S, MIN_TIME_S
 from skyparley.domain.traffic import TrackTable
 from skyparley.errors import InputError, TrackFileError
 
@@ -90,41 +92,27 @@ class Spill:
     has_party: bool = False
     _files: int = 0
 
-    def add(self, table: TrackTable, file_index: int, first_row: int) -> None:
-        """Spill the rows of one validated batch; ``first_row`` numbers its first kept row
-        within its file, so that rows keep the order ``read_many`` gives them."""
-        n = len(table)
+    def add(self, table: pa.Table, file_index: int, first_row: int) -> None:
+        """Spill the rows of one validated batch (the columns of ``SPILL_SCHEMA`` but
+        ``seq``); ``first_row`` numbers its first row within its file, so that rows keep the
+        order ``read_many`` gives them."""
+        n = table.num_rows
         if n == 0:
             return
-        self.has_party = self.has_party or table.party is not None
+        time_s = table.column("time_s").to_numpy()
         seq = (np.int64(file_index) << _SEQ_SHIFT) + first_row + np.arange(n, dtype=np.int64)
-        bucket = np.floor(table.time_s / self.bucket_s).astype(np.int64)
-        self.start_s = min(self.start_s, float(table.time_s.min()))
-        self.end_s = max(self.end_s, float(table.time_s.max()))
+        bucket = np.floor(time_s / self.bucket_s).astype(np.int64)
+        self.start_s = min(self.start_s, float(time_s.min()))
+        self.end_s = max(self.end_s, float(time_s.max()))
         order = np.argsort(bucket, kind="stable")
         keys, starts = np.unique(bucket[order], return_index=True)
         ends = np.append(starts[1:], n)
-        party = table.party if table.party is not None else np.full(n, "", dtype=object)
-        columns: dict[str, Any] = {
-            "seq": seq,
-            "time_s": table.time_s,
-            "id": table.id,
-            "party": party,
-            "lat_deg": table.lat_deg,
-            "lon_deg": table.lon_deg,
-            "alt_ft": table.alt_ft,
-            "gs_kt": table.gs_kt,
-            "trk_deg": table.trk_deg,
-            "vs_fpm": table.vs_fpm,
-        }
+        full = table.append_column("seq", pa.array(seq)).take(pa.array(order))
+        full = full.select([f.name for f in SPILL_SCHEMA])
         for key, s, e in zip(keys.tolist(), starts.tolist(), ends.tolist(), strict=True):
-            rows = order[s:e]
-            part = pa.table(
-                {f.name: pa.array(columns[f.name][rows], type=f.type) for f in SPILL_SCHEMA}
-            )
             path = self.folder / f"b{key}-{self._files:06d}.parquet"
             self._files += 1
-            pq.write_table(part, path, compression="lz4")
+            pq.write_table(full.slice(s, e - s), path, compression="lz4")
             self.buckets.setdefault(key, []).append(path)
             self.rows[key] = self.rows.get(key, 0) + (e - s)
 
@@ -145,6 +133,90 @@ class Spill:
         return table.sort_by([("time_s", "ascending"), ("seq", "ascending")])
 
 
+def _arrow(table: TrackTable) -> tuple[pa.Table, bool]:
+    """A validated :class:`TrackTable` as spill columns, and whether it had a party column."""
+    n = len(table)
+    party = table.party if table.party is not None else np.full(n, "", dtype=object)
+    return (
+        pa.table(
+            {
+                "time_s": pa.array(table.time_s, pa.float64()),
+                "id": pa.array(table.id, pa.string()),
+                "party": pa.array(party, pa.string()),
+                "lat_deg": table.lat_deg,
+                "lon_deg": table.lon_deg,
+                "alt_ft": table.alt_ft,
+                "gs_kt": table.gs_kt,
+                "trk_deg": table.trk_deg,
+                "vs_fpm": table.vs_fpm,
+            }
+        ),
+        table.party is not None,
+    )
+
+
+_NUMBERS = (
+    ("lat_deg", -90.0, 90.0),
+    ("lon_deg", -180.0, 180.0),
+    ("alt_ft", -math.inf, math.inf),
+    ("gs_kt", 0.0, math.inf),
+    ("trk_deg", 0.0, 360.0),
+    ("vs_fpm", -math.inf, math.inf),
+    ("time", MIN_TIME_S, MAX_TIME_S),
+)
+
+
+def _clean_text(arr: pa.Array) -> bool:
+    """Text with nothing to trim and nothing empty (what the readers would keep as it is)."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    trimmed = pc.utf8_trim_whitespace(arr)
+    same = pc.all(pc.equal(trimmed, arr)).as_py()
+    return bool(same) and bool(pc.all(pc.greater(pc.utf8_length(arr), 0)).as_py())
+
+
+def _fast_batch(layout: Any, batch: pa.RecordBatch) -> pa.Table | None:
+    """A canonical batch of numbers in range and clean ids, as spill columns; ``None`` when
+    any cell needs a closer look (then the track readers judge the batch, with their
+    messages). Accepting here means every check of the readers would pass."""
+    if layout.format != "canonical" or batch.num_rows == 0:
+        return None
+    cols = {name: _tracks._plain(batch.column(name)) for name in batch.schema.names}
+    for name, lo, hi in _NUMBERS:
+        arr = cols.get(name)
+        if arr is None or arr.null_count:
+            return None
+        if not (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type)):
+            return None
+        values = pc.cast(arr, pa.float64())
+        ok = pc.and_(
+            pc.is_finite(values), pc.and_(pc.greater_equal(values, lo), pc.less_equal(values, hi))
+        )
+        if not pc.all(ok).as_py():
+            return None
+        cols[name] = values
+    ident = cols.get("id")
+    if ident is None or ident.null_count or not _clean_text(ident):
+        return None
+    party = cols.get("party")
+    if party is not None:
+        filled = pc.fill_null(party, "")
+        present = pc.drop_null(party)
+        if len(present) and not _clean_text(present):
+            return None
+        party = filled
+    else:
+        party = pa.nulls(batch.num_rows, pa.string()).fill_null("")
+    return pa.table(
+        {
+            "time_s": cols["time"],
+            "id": pc.cast(ident, pa.string()),
+            "party": pc.cast(party, pa.string()),
+            **{name: cols[name] for name, _, _ in _NUMBERS[:-1]},
+        }
+    )
+
+
 def _merge(reports: list[ReadReport], path: str) -> ReadReport:
     bad: dict[str, int] = {}
     for r in reports:
@@ -163,7 +235,11 @@ def _merge(reports: list[ReadReport], path: str) -> ReadReport:
     )
 
 
-def _parquet_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadReport]]:
+Batch = tuple[pa.Table, bool, ReadReport]
+"""Spill columns, whether the file has a party column, and the batch's report."""
+
+
+def _parquet_batches(path: str, skip_bad: bool) -> Iterator[Batch]:
     try:
         pf = pq.ParquetFile(path)
     except _tracks._UNREADABLE as exc:
@@ -175,8 +251,14 @@ def _parquet_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, Re
         first = 1
         try:
             batches = pf.iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+            has_party = "party" in wanted
             for batch in batches:
                 n = batch.num_rows
+                fast = _fast_batch(layout, batch)
+                if fast is not None:
+                    first += n
+                    yield fast, has_party, ReadReport(path, "canonical", n, n, {}, None, 0, 0)
+                    continue
                 src = _tracks._Source(
                     layout=layout,
                     columns={c: _tracks._plain(batch.column(c)) for c in wanted},
@@ -185,12 +267,18 @@ def _parquet_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, Re
                     invalid=[],
                 )
                 first += n
-                yield _tracks._assemble(path, src, skip_bad)
+                yield _slow(path, src, skip_bad)
         except _tracks._UNREADABLE as exc:
             raise _tracks._error(path, f"cannot read the file as Parquet: {exc}") from exc
 
 
-def _csv_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadReport]]:
+def _slow(path: str, src: Any, skip_bad: bool) -> Batch:
+    table, report = _tracks._assemble(path, src, skip_bad)
+    arrow, has_party = _arrow(table)
+    return arrow, has_party, report
+
+
+def _csv_batches(path: str, skip_bad: bool) -> Iterator[Batch]:
     try:
         with pa.input_stream(path, compression="detect") as stream:
             head = bytes(stream.read(1 << 16))
@@ -248,7 +336,7 @@ def _csv_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadRe
                 invalid=[_invalid(r) for r in batch_invalid],
                 blank_is_skipped=True,
             )
-            yield _tracks._assemble(path, src, skip_bad)
+            yield _slow(path, src, skip_bad)
         if invalid:  # rows that could not be split after the last parsed row
             src = _tracks._Source(
                 layout=layout,
@@ -257,7 +345,7 @@ def _csv_batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadRe
                 lines=None,
                 invalid=[_invalid(r) for r in invalid.values()],
             )
-            yield _tracks._assemble(path, src, skip_bad)
+            yield _slow(path, src, skip_bad)
     except _tracks._UNREADABLE as exc:
         raise _tracks._error(path, f"cannot read the file as CSV: {exc}") from exc
 
@@ -271,7 +359,7 @@ def _invalid(row: Any) -> Any:
     )
 
 
-def _batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadReport]]:
+def _batches(path: str, skip_bad: bool) -> Iterator[Batch]:
     if os.path.isdir(path):
         raise _tracks._error(path, "is a directory, not a track file")
     kind = _tracks._container(path)
@@ -280,7 +368,9 @@ def _batches(path: str, skip_bad: bool) -> Iterator[tuple[TrackTable, ReadReport
     elif kind == "csv":
         yield from _csv_batches(path, skip_bad)
     else:
-        yield read_tracks(path, skip_bad=skip_bad)
+        table, report = read_tracks(path, skip_bad=skip_bad)
+        arrow, has_party = _arrow(table)
+        yield arrow, has_party, report
 
 
 def ingest(
@@ -291,9 +381,10 @@ def ingest(
     for index, path in enumerate(files):
         parts: list[ReadReport] = []
         kept = 0
-        for table, report in _batches(path, skip_bad):
+        for table, has_party, report in _batches(path, skip_bad):
+            spill.has_party = spill.has_party or has_party
             spill.add(table, index, kept)
-            kept += len(table)
+            kept += table.num_rows
             parts.append(report)
             if progress is not None:
                 progress(report.rows)

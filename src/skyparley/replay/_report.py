@@ -169,11 +169,11 @@ class _Frame:
     height: int = 300
     pad: int = 44
 
-    def x(self, v: float) -> float:
+    def x(self, v: Any) -> Any:
         span = self.x1 - self.x0 or 1.0
         return self.pad + (v - self.x0) / span * (self.width - 2 * self.pad)
 
-    def y(self, v: float) -> float:
+    def y(self, v: Any) -> Any:
         span = self.y1 - self.y0 or 1.0
         return self.height - self.pad - (v - self.y0) / span * (self.height - 2 * self.pad)
 
@@ -183,7 +183,11 @@ def _fmt(v: float) -> str:
 
 
 def _polyline(frame: _Frame, xs: Any, ys: Any, style: str) -> str:
-    pts = " ".join(f"{_fmt(frame.x(x))},{_fmt(frame.y(y))}" for x, y in zip(xs, ys, strict=True))
+    px = frame.x(np.asarray(xs, dtype=float))
+    py = frame.y(np.asarray(ys, dtype=float))
+    both = np.empty(2 * len(px))
+    both[0::2], both[1::2] = px, py
+    pts = ("%.1f,%.1f " * len(px) % tuple(both.tolist())).rstrip()
     return f'<polyline fill="none" {style} points="{pts}"/>'
 
 

@@ -9,30 +9,38 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections import deque
+import typing
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from skyparley.adapters.protocol_file import load_protocol
 from skyparley.adapters.tracks import ReadReport
-from skyparley.domain.alerting import AlertEvent, AlertGrader
+from skyparley.domain.alerting import AlertGrader
 from skyparley.domain.protocol import Protocol
 from skyparley.domain.times import format_time
 from skyparley.errors import InputError
-from skyparley.replay._engine import PartitionJob, PartitionResult, detect_partition
-from skyparley.replay._fold import Incident, ReplayFold
+from skyparley.replay._engine import (
+    CONFLICT_SCHEMA,
+    PartitionJob,
+    PartitionResult,
+    detect_partition,
+)
 from skyparley.replay._ingest import Spill, ingest, input_files
-from skyparley.replay._report import AlertWriter, Summary, incident_name, incident_page
+from skyparley.replay._report import AlertWriter, Summary
+from skyparley.replay._shard import FoldJob, FoldResult, fold_shard
 
 __all__ = ["ReplayResult", "replay"]
 
 BUCKET_S = 600.0
+CHUNK_PARTITIONS = 8  # partitions graded together: the unit of the shards' work
 MAX_TICKS = 50_000_000
 CONNECT_TIMEOUT_S = 10.0
 
@@ -54,6 +62,24 @@ class ReplayResult:
     alerts_raised: int
     conflict_rows: int
     parties: dict[str, str] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class _Result(typing.Protocol[T_co]):
+    def result(self) -> T_co: ...
+
+
+class _Done(Generic[T]):
+    """A result computed here, shaped like a future."""
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def result(self) -> T:
+        return self.value
 
 
 def _cores() -> int:
@@ -228,26 +254,8 @@ def _replay(
         (tmp / "incidents").mkdir()
         alerts = AlertWriter(tmp / "alerts.parquet", parties)
         summary = Summary(proto, parties)
-        names: set[str] = set()
         minima = tactical.minima
-
-        def on_incident(inc: Incident) -> None:
-            name = incident_name(inc)
-            base, k = name, 1
-            while name in names:
-                k += 1
-                name = f"{base}-{k}"
-            names.add(name)
-            page = incident_page(inc, name, parties, minima.hsep_nm, minima.vsep_ft)
-            (tmp / "incidents" / f"{name}.html").write_text(page, encoding="utf-8")
-            summary.add(inc, name)
-
-        def on_events(events: list[AlertEvent]) -> None:
-            alerts.add(events)
-
-        fold = ReplayFold(
-            grader, lookahead_s=minima.lookahead_s, on_events=on_events, on_incident=on_incident
-        )
+        shards = 1 if pool is None else max(1, in_flight // 2)
 
         def job(p: int) -> PartitionJob:
             k, s, e = int(keys[p]), int(starts[p]), int(ends[p])
@@ -261,35 +269,71 @@ def _replay(
                 cross_party_only=cross,
             )
 
+        def detect(p: int) -> _Result[PartitionResult]:
+            j = job(p)
+            if pool is None or j.rows.num_rows == 0:
+                return _Done(detect_partition(j))
+            return pool.submit(detect_partition, j)
+
+        def fold(j: FoldJob) -> _Result[FoldResult]:
+            return _Done(fold_shard(j)) if pool is None else pool.submit(fold_shard, j)
+
+        conflict_rows = 0
+
+        def take(results: list[FoldResult]) -> None:
+            nonlocal conflict_rows
+            events = [e for r in results for e in r.events]
+            events.sort(key=lambda e: (e.t_s, e.a, e.b))
+            if events:
+                alerts.add(events)
+            for r in results:
+                conflict_rows += r.conflict_rows
+                for inc, name, page in r.incidents:
+                    (tmp / "incidents" / f"{name}.html").write_text(page, encoding="utf-8")
+                    summary.add(inc, name)
+
+        chunks = [
+            list(range(c, min(c + CHUNK_PARTITIONS, len(keys))))
+            for c in range(0, len(keys), CHUNK_PARTITIONS)
+        ]
+        folds: list[_Result[FoldResult] | None] = [None] * shards
         aircraft_ticks = 0
         done_ticks = 0
-        pending: deque[Future[PartitionResult] | PartitionResult] = deque()
-        nxt = 0
-
-        def submit() -> None:
-            nonlocal nxt
-            j = job(nxt)
-            if pool is None or j.rows.num_rows == 0:
-                pending.append(detect_partition(j))
-            else:
-                pending.append(pool.submit(detect_partition, j))
-            nxt += 1
-
-        while nxt < len(keys) or pending:
-            while nxt < len(keys) and len(pending) < in_flight:
-                submit()
-                if pool is None:
-                    break
-            head = pending.popleft()
-            res = head if isinstance(head, PartitionResult) else head.result()
-            parties.update(res.parties)
-            s, e = int(starts[res.index]), int(ends[res.index])
-            fold.add(ticks[s:e], res.conflicts)
-            aircraft_ticks += res.aircraft_ticks
-            done_ticks += e - s
+        ahead = [detect(p) for p in chunks[0]]
+        for c, chunk in enumerate(chunks):
+            current = ahead
+            ahead = [detect(p) for p in chunks[c + 1]] if c + 1 < len(chunks) else []
+            s0, e1 = int(starts[chunk[0]]), int(ends[chunk[-1]])
+            parts = []
+            for future in current:
+                res = future.result()
+                parties.update(res.parties)
+                aircraft_ticks += res.aircraft_ticks
+                t = res.conflicts
+                if t.num_rows:
+                    shifted = pc.add(t.column("tick"), int(starts[res.index]) - s0)
+                    t = t.set_column(t.schema.get_field_index("tick"), "tick", shifted)
+                    parts.append(t)
+            table = pa.concat_tables(parts) if parts else CONFLICT_SCHEMA.empty_table()
+            shard = table.column("pair_hash").to_numpy() % shards if table.num_rows else None
+            finished = []
+            for k in range(shards):
+                state, names = None, set()
+                previous = folds[k]
+                if previous is not None:
+                    r = previous.result()
+                    finished.append(r)
+                    state, names = r.state, r.names
+                mine = table if shard is None else table.filter(pa.array(shard == k))
+                folds[k] = fold(
+                    FoldJob(state, tactical, ticks[s0:e1], mine, dict(parties),
+                            final=c == len(chunks) - 1, names=names)
+                )  # fmt: skip
+            take(finished)
+            done_ticks += e1 - s0
             if progress is not None:
                 progress("replay", done_ticks, count)
-        fold.finish()
+        take([f.result() for f in folds if f is not None])
         alerts.close()
         shutil.rmtree(spill.folder)
 
@@ -326,6 +370,6 @@ def _replay(
         incidents=len(summary.rows),
         alert_events=alerts.count,
         alerts_raised=sum(alerts.raised.values()),
-        conflict_rows=fold.conflict_rows,
+        conflict_rows=conflict_rows,
         parties=dict(parties),
     )
