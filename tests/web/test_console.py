@@ -303,6 +303,11 @@ def test_beat3_alert_appears_is_acknowledged_and_becomes_an_incident(
         alert = co.locator("#alerts li.alert", has_text="RFF21").filter(has_text="VIPER11")
         alert.locator("button.ack").click()
         expect(alert.get_by_test_id("acked")).to_be_visible()
+        # ... and the Russian duty officer's view shows it on the same alert
+        ru.bring_to_front()
+        ru_alert = ru.locator("#alerts li.alert", has_text="RFF21").filter(has_text="VIPER11")
+        expect(ru_alert.get_by_test_id("alert-acked-by")).to_contain_text("Coalition")
+        shot(ru, "beat3-alert-acked-russia-view")
         tab(co, "hotline")
         acked = co.locator("#inbox li.kind-alert.has-ack")
         expect(acked).to_have_count(1)

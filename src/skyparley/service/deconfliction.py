@@ -179,6 +179,7 @@ class Service:
                 "service needs a name of its own",
             )
         self._lock = threading.RLock()
+        self._about_parties: dict[str, set[str]] = {}  # alert id -> parties told of it
         self._index = StrategicIndex(protocol.strategic)
         for n in store.notices(live_only=True):
             self._index.upsert(n.notice)
@@ -1111,8 +1112,14 @@ class Service:
                 "at": format_time(now),
                 "late": due is not None and now > due,
                 "entry_hash": logged.entry_hash,
+                "kind": m.kind,
+                "about": m.about,
             }
-            for party in dict.fromkeys([m.sender, principal.party]):
+            told = [m.sender, principal.party]
+            if m.kind == "alert" and m.about is not None:
+                # every party of the alert learns that this one acknowledged it
+                told += sorted(self._about_parties.get(m.about, ()))
+            for party in dict.fromkeys(told):
                 if party in self._parties:
                     changes.events.append(Event(party, "ack", data, now))
             self._commit(changes)
@@ -1231,6 +1238,11 @@ class Service:
                     body["deadline_s"] = rule.deadline_s
                 bodies.append((it.kind, body, it.idem))
             logged = self.signer.append_service_many(bodies) if bodies else []
+            for it in items:
+                if it.kind == "alert" and it.about is not None:
+                    self._about_parties.setdefault(it.about, set()).update(it.to)
+                    while len(self._about_parties) > 10_000:  # the oldest alerts go first
+                        del self._about_parties[next(iter(self._about_parties))]
             changes = Changes(incidents=list(incidents), events=list(events))
             out = []
             for it, lg in zip(items, logged, strict=True):

@@ -133,6 +133,7 @@ class LiveService:
         self._intrusions: dict[tuple[str, str], OpenIncident] = {}
         self._volumes: dict[str, list[tuple[Shape, float, float, float, float]]] = {}
         self.stats: Counter[str] = Counter()
+        self._evidence: dict[tuple[str, str], dict[str, dict[str, list[float]]]] = {}
         self.on_new_states: Callable[[], None] | None = None
         """Called after a batch adds states (the API wakes its ticker with it)."""
         self._where_of: AircraftStates | None = None
@@ -195,6 +196,7 @@ class LiveService:
             ]
             events = self.grader.update(tables)
             closed = self.los.update(tables[0], self._proximity(pic, self.los.open_pairs()))
+            self._keep_evidence(pic, t)
             announcements, stream = self._alert_events(t, events, pic, tables[0])
             incidents = [self._los_incident(inc, pic) for inc in closed]
             intrusions, intr_events = self._intrusion_check(t, pic)
@@ -237,6 +239,38 @@ class LiveService:
             "incidents": [r.id for r in records],
             "ms": ms,
         }
+
+    _EVIDENCE_ROWS = 7200
+    """Most states of one aircraft kept for one incident (two hours at 1 Hz)."""
+
+    def _keep_evidence(self, pic: AircraftStates, t: float) -> None:
+        """Follow the tracks of every incident under way: its record shows them whole, from
+        ``evidence_s`` before it began, however long it lasts (the table's rings are short)."""
+        open_pairs = set(self.los.open_pairs())
+        for key in [k for k in self._evidence if k not in open_pairs]:
+            if not any((i.a, i.b) == key for i in self.los.open()):
+                self._evidence.pop(key, None)  # closed this tick: its record takes it
+        where = self._where(pic)
+        for inc in self.los.open():
+            key = (inc.a, inc.b)
+            got = self._evidence.get(key)
+            if got is None:
+                got = {
+                    x: self.table.history(x, inc.start_s - self.settings.evidence_s, t) for x in key
+                }
+                self._evidence[key] = got
+                continue
+            for x in key:
+                k = where.get(x)
+                cols = got[x]
+                if k is None or (cols["time"] and cols["time"][-1] >= pic.time_s[k]):
+                    continue
+                for name, col in (("time", pic.time_s), ("lat_deg", pic.lat_deg),
+                                  ("lon_deg", pic.lon_deg), ("alt_ft", pic.alt_ft),
+                                  ("gs_kt", pic.gs_kt), ("trk_deg", pic.trk_deg),
+                                  ("vs_fpm", pic.vs_fpm)):  # fmt: skip
+                    cols[name].append(float(col[k]))
+                    del cols[name][: -self._EVIDENCE_ROWS]
 
     @staticmethod
     def _proximity(
@@ -420,7 +454,8 @@ class LiveService:
                 "vdist_ft": inc.vdist_at_min_h_ft,
             },
             "samples": [{"t": t, "hdist_nm": h, "vdist_ft": v} for t, h, v in inc.samples],
-            "tracks": {
+            "tracks": self._evidence.pop((inc.a, inc.b), None)
+            or {
                 x: self.table.history(x, inc.start_s - s.evidence_s, inc.end_s + s.step_s)
                 for x in (inc.a, inc.b)
             },

@@ -25,6 +25,7 @@ const state = {
   aircraft: [],
   trails: new Map(),
   alerts: new Map(), // alert_id -> alert (poll) merged with its last stream event
+  alertAcks: new Map(), // alert_id -> [{party, at}] of every party of the alert
   inbox: new Map(),
   sent: new Map(),
   escalations: new Map(),
@@ -210,6 +211,11 @@ async function onEvent(ev) {
         const m = box.get(d.message_id);
         if (m && !m.acks.some((a) => a.party === d.party)) m.acks.push(d);
       }
+      if (d.kind === "alert" && d.about) {
+        const acks = state.alertAcks.get(d.about) ?? [];
+        if (!acks.some((a) => a.party === d.party)) acks.push({ party: d.party, at: d.at });
+        state.alertAcks.set(d.about, acks);
+      }
       renderMessages();
       renderAlerts();
       break;
@@ -332,7 +338,11 @@ function renderAlerts() {
         h("div", {}, t("alert.ttl"), " ", h("b", { class: "ttl" }, ttl), " · ",
           t("alert.dcpa", { nm: fmtNum(a.dcpa_nm ?? 0, 1) }), " · ",
           t("alert.now", { nm: fmtNum(a.hdist_nm ?? 0, 1), ft: Math.round(a.vdist_ft ?? 0) })),
-        msg ? ackControls(msg) : null);
+        msg ? ackControls(msg) : null,
+        ...(state.alertAcks.get(a.alert_id) ?? [])
+          .filter((x) => x.party !== state.party)
+          .map((x) => h("div", { class: "acked", "data-testid": "alert-acked-by" }, "✓ ",
+            t("msg.ackedBy", { party: partyLabel(x.party), at: fmtTime(x.at) }))));
     }),
   );
 }
