@@ -179,11 +179,6 @@ def test_unknown_paths_and_methods_are_errors_of_the_same_shape(client: httpx.Cl
     _error(client.patch("/v1/notices"), 405, "method_not_allowed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the query integers have no upper bound (api/app.py Query(ge=0)/ge=1) and "
-    "adapters/store_sqlite.py binds them as they are: OverflowError, a 500",
-)
 @pytest.mark.parametrize(
     "path",
     [
