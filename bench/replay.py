@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                     "traffic closest_point_of_approach",
                     "-",
                     "-",
-                    "not installed",
+                    "skipped" if args.skip_traffic else "not installed",
                     "-",
                     "-",
                     "-",
@@ -538,10 +538,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"sample, best of 1-2 workers), {'met' if ok else 'not met'}"
             )
         else:
-            print(
-                "Target: quickstart at least 100x faster than traffic's CPA -> traffic not "
-                "installed (see the docstring)"
-            )
+            why = "--skip-traffic" if args.skip_traffic else "traffic not installed (see above)"
+            print(f"Target: quickstart at least 100x faster than traffic's CPA -> not run: {why}")
         print()
 
         if not args.skip_big:
