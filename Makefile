@@ -46,12 +46,16 @@ test: lint chromium
 demo: $(RUN)
 	$(BIN)/skyparley demo
 
-# All benchmarks, each printing its tables (about 10 minutes the first time: the ledger bench
-# builds a 1M-entry log into .cache/). One alone: `.venv/bin/python bench/<name>.py --help`.
+# All benchmarks, each printing its tables (about 25 minutes the first time: the ledger bench
+# builds a 1M-entry log and the replay bench a 10M-row file into .cache/).
+# One alone: `.venv/bin/python bench/<name>.py --help`.
 bench: $(DEV)
 	$(BIN)/python bench/detect.py
 	$(BIN)/python bench/strategic.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/service.py
+	$(BIN)/python bench/live.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -104,7 +104,7 @@ def test_columns_are_checked_before_any_row() -> None:
 
 def test_an_incident_holds_while_the_pair_stays_close() -> None:
     """A loss of separation, a 1,000 ft step (separated but close), LoS again: one incident."""
-    tracker = LosTracker(step_s=1.0, vsep_ft=900.0, hold_nm=10.0, hold_ft=2000.0)
+    tracker = LosTracker(step_s=1.0, vsep_ft=900.0)
     minima = SeparationMinima()
     closed = []
     for k, dalt in enumerate([500, 500, 1000, 1000, 400, 300, 5000]):
@@ -116,8 +116,8 @@ def test_an_incident_holds_while_the_pair_stays_close() -> None:
             trk_deg=[0.0, 0.0], vs_fpm=[0.0, 0.0],
         )  # fmt: skip
         c = detect_conflicts(states, minima)
-        near = {("A", "B"): (0.5, float(dalt))}
-        closed += tracker.update(c, near)
+        held = {("A", "B")} if dalt < 2000 else set()  # still within twice the minima
+        closed += tracker.update(c, held)
     (inc,) = closed
     assert (inc.start_s, inc.end_s) == (T0, T0 + 5)
     assert inc.min_vdist_ft == pytest.approx(300.0)
@@ -133,14 +133,14 @@ def test_a_loss_of_separation_shorter_than_a_tick_is_not_missed() -> None:
 
     from skyparley.domain.separation import Conflicts
 
-    tracker = LosTracker(step_s=1.0, vsep_ft=900.0, hold_nm=10.0, hold_ft=2000.0)
+    tracker = LosTracker(step_s=1.0, vsep_ft=900.0)
     dip = Conflicts(T0, a, b, f(0.4), f(0.8), f(0.6), f(4.9), f(5.2), f(950.0), f(880.0),
                     np.array([False]))  # fmt: skip
-    assert tracker.update(dip, {}) == []
+    assert tracker.update(dip) == []
     empty = np.zeros(0)
     clear = Conflicts(T0 + 1, empty.astype(object), empty.astype(object), *[empty] * 7,
                       np.zeros(0, dtype=bool))  # fmt: skip
-    (inc,) = tracker.update(clear, {("A", "B"): (12.0, 1500.0)})
+    (inc,) = tracker.update(clear)
     assert (inc.start_s, inc.end_s) == (T0 + 0.4, T0 + 0.8)
     assert (inc.min_hdist_nm, inc.min_hdist_s) == (4.9, T0 + 0.6)
     assert inc.min_vdist_ft == 880.0

@@ -3,11 +3,13 @@
 :class:`LosTracker` is fed each tick's :class:`~skyparley.domain.separation.Conflicts` (at
 the protocol's minima). A pair whose ``los`` holds opens an :class:`OpenIncident`; each tick
 it holds again updates the minimum horizontal and vertical separations and when each was
-reached. The incident is one *encounter*: it stays open while the pair stays close
-(``hold_nm`` horizontally and ``hold_ft`` vertically, given each tick as ``proximity``),
-so a formation that steps 1,000 ft apart and back is one incident, not one per step. It
-closes on the first tick the pair is neither in LoS nor that close (or is gone); its
-``end_s`` is the last tick in LoS.
+reached. The incident is one *encounter*: it stays open while the pair is still close,
+within twice the minima (:func:`hold_minima`: the detection's conflict table at those
+minima and a one-step lookahead is given each tick as ``held``), so a formation that steps
+1,000 ft apart and back is one incident, not one per step. It closes on the first tick the
+pair is neither in LoS nor held (or is gone); its ``end_s`` is the last tick in LoS. The
+live service and ``skyparley replay`` both feed this tracker the same tables, so they
+record the same incidents.
 
 Between two ticks the pair keeps closing or opening in a straight line, so the minimum
 horizontal separation may fall between ticks: when the closest point of approach lies
@@ -19,12 +21,37 @@ that time. That keeps the recorded minimum independent of the tick phase.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from skyparley.domain.separation import Conflicts
+from skyparley.domain.separation import Conflicts, SeparationMinima
 
-__all__ = ["LosTracker", "OpenIncident"]
+__all__ = ["HOLD_FACTOR", "LosTracker", "OpenIncident", "hold_minima"]
+
+_TIE_S = 1e-6
+"""A pair predicted to lose separation sooner than this, yet not in LoS now, sits exactly on
+a threshold (level at exactly the vertical minimum, say): a tie, not a loss."""
+
+HOLD_FACTOR = 2.0
+"""An incident stays open while the pair is within this many times the minima."""
+
+
+def hold_minima(minima: SeparationMinima, step_s: float = 1.0) -> SeparationMinima:
+    """The minima whose conflict table (with a lookahead of one step: the pairs close now)
+    keeps an incident open: twice the protocol's distances.
+
+    Examples
+    --------
+    >>> m = hold_minima(SeparationMinima(hsep_nm=5, vsep_ft=1000, alt_tolerance_ft=100))
+    >>> (m.hsep_nm, m.vsep_ft, m.lookahead_s)
+    (10.0, 2000.0, 1.0)
+    """
+    return SeparationMinima(
+        hsep_nm=minima.hsep_nm * HOLD_FACTOR,
+        vsep_ft=minima.vsep_ft * HOLD_FACTOR,
+        alt_tolerance_ft=minima.alt_tolerance_ft,
+        lookahead_s=step_s,
+    )
 
 
 @dataclass
@@ -41,6 +68,8 @@ class OpenIncident:
     min_vdist_ft: float = math.inf
     min_vdist_s: float = math.nan
     ticks: int = 0
+    predicted_end_s: float = math.nan
+    """For a loss only predicted between two ticks (``ticks`` 0): when it was to end."""
     samples: list[tuple[float, float, float]] = field(default_factory=list)
     """``(t_s, hdist_nm, vdist_ft)`` of every tick in LoS."""
 
@@ -80,40 +109,29 @@ class LosTracker:
     [(0.0, 1.0, 3.0, 1.0)]
     """
 
-    def __init__(
-        self,
-        *,
-        step_s: float,
-        vsep_ft: float = math.inf,
-        hold_nm: float = 0.0,
-        hold_ft: float = 0.0,
-    ) -> None:
+    def __init__(self, *, step_s: float, vsep_ft: float = math.inf) -> None:
         self.step_s = float(step_s)
         self.vsep_ft = float(vsep_ft)
-        self.hold_nm = float(hold_nm)
-        self.hold_ft = float(hold_ft)
         self._open: dict[tuple[str, str], OpenIncident] = {}
 
     def open_pairs(self) -> list[tuple[str, str]]:
-        """The pairs of the incidents open now (whose proximity the next tick needs)."""
+        """The pairs of the incidents open now."""
         return sorted(self._open)
 
     def update(
-        self,
-        conflicts: Conflicts,
-        proximity: Mapping[tuple[str, str], tuple[float, float]] | None = None,
+        self, conflicts: Conflicts, held: Collection[tuple[str, str]] | Conflicts = ()
     ) -> list[OpenIncident]:
         """Take one tick; returns the incidents that this tick closed.
 
-        ``proximity`` gives the horizontal (NM) and vertical (ft) distance now of open pairs
-        (a pair missing from it is gone: its incident closes when it is not in LoS).
+        ``held`` is the pairs (``a < b``) that keep an incident open although not in LoS:
+        the tick's release conflict table, or the pairs themselves.
         """
         t = conflicts.t_s
         now: set[tuple[str, str]] = set()
         for k in range(len(conflicts)):
             tin = float(conflicts.tin_s[k])
             if not bool(conflicts.los[k]):
-                if 0.0 < tin < self.step_s:  # the loss begins before the next tick
+                if _TIE_S < tin < self.step_s:  # the loss begins before the next tick
                     self._between(conflicts, k, t)
                     now.add((str(conflicts.a[k]), str(conflicts.b[k])))
                 continue
@@ -137,27 +155,35 @@ class LosTracker:
                 inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = dcpa, t + tcpa, v_cpa
             if v < inc.min_vdist_ft:
                 inc.min_vdist_ft, inc.min_vdist_s = v, t
-        near = proximity or {}
-
-        def held(key: tuple[str, str]) -> bool:
-            d = near.get(key)
-            return d is not None and d[0] < self.hold_nm and d[1] < self.hold_ft
-
-        closed = [inc for key, inc in self._open.items() if key not in now and not held(key)]
+        keep = (
+            {(str(a), str(b)) for a, b in zip(held.a, held.b, strict=True)}
+            if isinstance(held, Conflicts)
+            else held
+        )
+        for key in [k for k, inc in self._open.items() if k not in now and not inc.ticks]:
+            if self._open[key].predicted_end_s >= t:
+                # predicted to be in LoS by now, and it is not: the prediction did not hold
+                # (a climb rate changed), so there was no loss
+                del self._open[key]
+        closed = [inc for key, inc in self._open.items() if key not in now and key not in keep]
         for inc in closed:
             del self._open[(inc.a, inc.b)]
         return sorted(closed, key=lambda i: (i.start_s, i.a, i.b))
 
     def _between(self, conflicts: Conflicts, k: int, t: float) -> None:
         """A loss of separation predicted to begin before the next tick: it is followed
-        from its predicted start (a dip shorter than a tick is not missed); the next tick
-        closes it unless the pair is then in LoS (or still close)."""
+        from its predicted start, so a dip shorter than a tick is not missed. The next tick
+        confirms it (the pair is in LoS), records it (a dip predicted to end before that
+        tick), or drops it (predicted to last past that tick, yet the pair is not in LoS)."""
         key = (str(conflicts.a[k]), str(conflicts.b[k]))
         start = t + float(conflicts.tin_s[k])
         end = min(t + float(conflicts.tout_s[k]), t + self.step_s)
         inc = self._open.get(key)
+        if inc is not None and not inc.ticks and inc.predicted_end_s >= t:
+            inc = None  # an earlier prediction that did not come true: this one replaces it
         if inc is None:
             inc = OpenIncident(key[0], key[1], start, end)
+            inc.predicted_end_s = t + float(conflicts.tout_s[k])
             self._open[key] = inc
         inc.end_s = max(inc.end_s, end)
         tcpa = float(conflicts.tcpa_s[k])

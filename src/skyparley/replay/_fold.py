@@ -1,5 +1,8 @@
 """The sequential part of a replay: ticks in time order through the alert grader, and losses
-of separation gathered into incidents.
+of separation gathered into incidents by the live service's own tracker
+(:class:`~skyparley.domain.incidents.LosTracker`: an incident is one encounter, held while
+the pair stays within :func:`~skyparley.domain.incidents.hold_minima`, the last set of
+minima of every partition).
 
 Partitions are detected in parallel, but alerts and incidents carry state from tick to tick
 (M-of-N windows, persistence, an incident that goes on across a partition boundary), so their
@@ -18,12 +21,10 @@ import numpy as np
 import pyarrow as pa
 
 from skyparley.domain.alerting import AlertEvent, AlertGrader
+from skyparley.domain.incidents import LosTracker, OpenIncident
 from skyparley.domain.separation import Conflicts
 
 __all__ = ["Incident", "ReplayFold", "TraceRow"]
-
-# Losses of separation of one pair less than this apart are one incident.
-MERGE_GAP_S = 60.0
 
 TraceRow = tuple[float, float, float, bool, float, float, float, float, float, float]
 """t_s, hdist_nm, vdist_ft, los, lat_a, lon_a, alt_a_ft, lat_b, lon_b, alt_b_ft."""
@@ -65,13 +66,18 @@ class ReplayFold:
     between tasks and picked up where it stopped.
     """
 
-    def __init__(self, grader: AlertGrader, *, lookahead_s: float) -> None:
+    def __init__(self, grader: AlertGrader, *, lookahead_s: float, step_s: float = 1.0) -> None:
         self.grader = grader
-        self.sets = len(grader.minima)
+        self.sets = len(grader.minima) + 1  # the grader's, then hold_minima
         self.lookahead_s = lookahead_s
+        self.step_s = step_s
+        self.tracker = LosTracker(
+            step_s=step_s, vsep_ft=grader.settings.minima.effective_vsep_ft
+        )
         self.events: list[AlertEvent] = []
         self.closed: list[Incident] = []
-        self.open: dict[tuple[str, str], Incident] = {}
+        self.traces: dict[tuple[str, str], list[TraceRow]] = {}
+        self.alert_of: dict[tuple[str, str], tuple[float, str | None]] = {}
         self.recent: dict[tuple[str, str], deque[TraceRow]] = {}
         self.conflict_rows = 0
         self.los_rows = 0
@@ -92,7 +98,8 @@ class ReplayFold:
         self.conflict_rows += int(by_set[0][1][-1])
         rows0 = {k: v.tolist() for k, v in by_set[0][0].items()}
         for n, t in enumerate(ticks_s.tolist()):
-            if self.grader.idle and not self.open and all(b[n] == b[n + 1] for _, b in by_set):
+            quiet = all(b[n] == b[n + 1] for _, b in by_set)
+            if self.grader.idle and not self.tracker.open_pairs() and quiet:
                 continue  # nothing to grade, nothing open: the tick changes nothing
             tables = []
             for part, bounds in by_set:
@@ -115,52 +122,43 @@ class ReplayFold:
                         part["los"][lo:hi],
                     )
                 )
-            events = self.grader.update(tables)
+            events = self.grader.update(tables[:-1])
             if events:
                 self.events.extend(events)
-                self._levels(events)
-            self._incidents(t, rows0, int(by_set[0][1][n]), int(by_set[0][1][n + 1]))
+            closed = self.tracker.update(tables[0], tables[-1])
+            self._levels(events)
+            self._traces(t, rows0, int(by_set[0][1][n]), int(by_set[0][1][n + 1]))
+            for inc in closed:
+                self._close(inc)
 
-    def _incidents(self, t: float, p: dict[str, list[Any]], lo: int, hi: int) -> None:
+    def _traces(self, t: float, p: dict[str, list[Any]], lo: int, hi: int) -> None:
+        """Keep the conflict rows of the tick: in the trace of an open incident, else in the
+        pair's recent rows (an incident's trace starts with them)."""
         a_, b_, los_ = p["a"], p["b"], p["los"]
         h_, v_ = p["hdist_nm"], p["vdist_ft"]
         la, oa, za = p["lat_a"], p["lon_a"], p["alt_a_ft"]
         lb, ob, zb = p["lat_b"], p["lon_b"], p["alt_b_ft"]
+        open_now = set(self.tracker.open_pairs())
         for r in range(lo, hi):
             key = (a_[r], b_[r])
-            los = los_[r]
-            h, v = h_[r], v_[r]
-            row: TraceRow = (t, h, v, los, la[r], oa[r], za[r], lb[r], ob[r], zb[r])
-            inc = self.open.get(key)
-            if inc is not None:
-                inc.trace.append(row)
-            else:
-                q = self.recent.get(key)
-                if q is None:
-                    q = self.recent[key] = deque()
-                q.append(row)
-                while q[0][0] < t - self.lookahead_s:
-                    q.popleft()
-            if not los:
+            row: TraceRow = (t, h_[r], v_[r], los_[r], la[r], oa[r], za[r], lb[r], ob[r], zb[r])
+            if los_[r]:
+                self.los_rows += 1
+            if key in open_now:
+                trace = self.traces.get(key)
+                if trace is None:
+                    trace = self.traces[key] = list(self.recent.pop(key, ()))
+                    alert = self.grader.alert(*key)
+                    if alert is not None:
+                        self.alert_of[key] = (alert.raised_s, alert.peak)
+                trace.append(row)
                 continue
-            self.los_rows += 1
-            if inc is None:
-                inc = self.open[key] = Incident(a=key[0], b=key[1], start_s=t, end_s=t)
-                inc.trace = list(self.recent.pop(key, ()))
-                alert = self.grader.alert(*key)
-                if alert is not None:
-                    inc.alert_raised_s = alert.raised_s
-                    inc.alert_level = alert.peak
-            inc.end_s = t
-            if h < inc.min_hdist_nm:
-                inc.min_hdist_nm, inc.min_hdist_t_s, inc.vdist_at_min_hdist_ft = h, t, v
-                inc.lat_deg, inc.lon_deg = _midpoint(la[r], oa[r], lb[r], ob[r])
-                inc.alt_ft = 0.5 * (za[r] + zb[r])
-            if v < inc.min_vdist_ft:
-                inc.min_vdist_ft, inc.min_vdist_t_s, inc.hdist_at_min_vdist_nm = v, t, h
-        if self.open:
-            for key in [k for k, inc in self.open.items() if t - inc.end_s > MERGE_GAP_S]:
-                self._close(key)
+            q = self.recent.get(key)
+            if q is None:
+                q = self.recent[key] = deque()
+            q.append(row)
+            while q[0][0] < t - self.lookahead_s:
+                q.popleft()
         self._ticks += 1
         if self._ticks % 256 == 0:
             for key in [k for k, q in self.recent.items() if q[-1][0] < t - self.lookahead_s]:
@@ -169,24 +167,46 @@ class ReplayFold:
     def _levels(self, events: list[AlertEvent]) -> None:
         """The most severe alert level of each open incident, as its alert rises."""
         names = self.grader.levels
+        open_now = set(self.tracker.open_pairs())
         for e in events:
-            inc = self.open.get((e.a, e.b))
-            if inc is None or e.level is None:
+            key = (e.a, e.b)
+            if key not in open_now or e.level is None:
                 continue
-            if inc.alert_level is None or names.index(e.level) > names.index(inc.alert_level):
-                inc.alert_level = e.level
-            if math.isnan(inc.alert_raised_s):
-                inc.alert_raised_s = e.raised_s
+            raised, level = self.alert_of.get(key, (e.raised_s, None))
+            if level is None or names.index(e.level) > names.index(level):
+                level = e.level
+            self.alert_of[key] = (raised if not math.isnan(raised) else e.raised_s, level)
 
-    def _close(self, key: tuple[str, str]) -> None:
-        inc = self.open.pop(key)
-        inc.trace = [r for r in inc.trace if r[0] <= inc.end_s + MERGE_GAP_S]
+    def _close(self, done: OpenIncident) -> None:
+        key = (done.a, done.b)
+        trace = [r for r in self.traces.pop(key, []) if r[0] <= done.end_s + self.lookahead_s]
+        raised, level = self.alert_of.pop(key, (math.nan, None))
+        inc = Incident(
+            a=done.a,
+            b=done.b,
+            start_s=done.start_s,
+            end_s=done.end_s,
+            min_hdist_nm=done.min_hdist_nm,
+            min_hdist_t_s=done.min_hdist_s,
+            vdist_at_min_hdist_ft=done.vdist_at_min_h_ft,
+            min_vdist_ft=done.min_vdist_ft,
+            min_vdist_t_s=done.min_vdist_s,
+            alert_level=level,
+            alert_raised_s=raised,
+            trace=trace,
+        )
+        if trace:
+            near_h = min(trace, key=lambda r: abs(r[0] - done.min_hdist_s))
+            inc.lat_deg, inc.lon_deg = _midpoint(near_h[4], near_h[5], near_h[7], near_h[8])
+            inc.alt_ft = 0.5 * (near_h[6] + near_h[9])
+            near_v = min(trace, key=lambda r: abs(r[0] - done.min_vdist_s))
+            inc.hdist_at_min_vdist_nm = near_v[1]
         self.closed.append(inc)
 
     def finish(self) -> None:
         """The recording ended: close every open incident."""
-        for key in sorted(self.open):
-            self._close(key)
+        for inc in self.tracker.close_all():
+            self._close(inc)
 
 
 def _midpoint(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[float, float]:

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from skyparley.adapters.protocol_file import load_protocol
 from skyparley.adapters.tracks import ReadReport
 from skyparley.domain.alerting import AlertGrader
+from skyparley.domain.incidents import hold_minima
 from skyparley.domain.protocol import Protocol
 from skyparley.domain.times import format_time
 from skyparley.errors import InputError
@@ -265,7 +266,7 @@ def _replay(
                 rows=spill.read(k, t0 - stale_s, back),
                 ticks_s=ticks[s:e],
                 stale_s=stale_s,
-                minima=grader.minima,
+                minima=(*grader.minima, hold_minima(tactical.minima, step_s)),
                 cross_party_only=cross,
             )
 
@@ -327,7 +328,7 @@ def _replay(
                 mine = table if shard is None else table.filter(pa.array(shard == k))
                 folds[k] = fold(
                     FoldJob(state, tactical, ticks[s0:e1], mine, dict(parties),
-                            final=c == len(chunks) - 1, names=names)
+                            final=c == len(chunks) - 1, names=names, step_s=step_s)
                 )  # fmt: skip
             take(finished)
             done_ticks += e1 - s0

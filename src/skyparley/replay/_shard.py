@@ -34,6 +34,7 @@ class FoldJob:
     parties: dict[str, str]
     final: bool
     names: set[str] = field(default_factory=set)
+    step_s: float = 1.0
 
 
 @dataclass(slots=True)
@@ -51,7 +52,9 @@ class FoldResult:
 def fold_shard(job: FoldJob) -> FoldResult:
     """Fold one chunk of one shard."""
     minima = job.settings.minima
-    fold = job.state or ReplayFold(AlertGrader(job.settings), lookahead_s=minima.lookahead_s)
+    fold = job.state or ReplayFold(
+        AlertGrader(job.settings), lookahead_s=minima.lookahead_s, step_s=job.step_s
+    )
     before = fold.conflict_rows
     fold.add(job.ticks_s, job.conflicts)
     if job.final:

@@ -42,7 +42,7 @@ import numpy as np
 
 from skyparley.domain.alerting import AlertEvent, AlertGrader
 from skyparley.domain.hotline import MessageContent
-from skyparley.domain.incidents import LosTracker, OpenIncident
+from skyparley.domain.incidents import LosTracker, OpenIncident, hold_minima
 from skyparley.domain.ledger.entry import JSONValue
 from skyparley.domain.live import IngestLimits, IngestResult, LiveTable, StateBatch
 from skyparley.domain.notices import OperationNotice, ProtectedArea
@@ -118,11 +118,9 @@ class LiveService:
         self.grader = AlertGrader(tactical)
         self.cross_party_only = not tactical.include_same_party
         self.los = LosTracker(
-            step_s=self.settings.step_s,
-            vsep_ft=tactical.minima.effective_vsep_ft,
-            hold_nm=2.0 * tactical.minima.hsep_nm,
-            hold_ft=2.0 * tactical.minima.vsep_ft,
+            step_s=self.settings.step_s, vsep_ft=tactical.minima.effective_vsep_ft
         )
+        self._hold = hold_minima(tactical.minima, self.settings.step_s)
         self._lock = threading.RLock()
         self._dirty = False
         self._alerts: dict[tuple[str, str], _LiveAlert] = {}
@@ -195,7 +193,10 @@ class LiveService:
                 for m in self.grader.minima
             ]
             events = self.grader.update(tables)
-            closed = self.los.update(tables[0], self._proximity(pic, self.los.open_pairs()))
+            held = detect_conflicts(
+                pic, self._hold, at_s=t, cross_party_only=self.cross_party_only
+            )
+            closed = self.los.update(tables[0], held)
             self._keep_evidence(pic, t)
             announcements, stream = self._alert_events(t, events, pic, tables[0])
             incidents = [self._los_incident(inc, pic) for inc in closed]
@@ -271,25 +272,6 @@ class LiveService:
                                   ("vs_fpm", pic.vs_fpm)):  # fmt: skip
                     cols[name].append(float(col[k]))
                     del cols[name][: -self._EVIDENCE_ROWS]
-
-    @staticmethod
-    def _proximity(
-        pic: AircraftStates, pairs: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[float, float]]:
-        """Horizontal (NM) and vertical (ft) distance of each pair in the picture."""
-        if not pairs or not len(pic):
-            return {}
-        where = {str(x): k for k, x in enumerate(pic.id)}
-        known = [(a, b) for a, b in pairs if a in where and b in where]
-        if not known:
-            return {}
-        ia = np.array([where[a] for a, _ in known])
-        ib = np.array([where[b] for _, b in known])
-        u = _unit(pic.lat_deg, pic.lon_deg)
-        cos = np.clip(np.einsum("ij,ij->i", u[ia], u[ib]), -1.0, 1.0)
-        h_nm = np.arccos(cos) * _EARTH_M / 1852.0
-        v_ft = np.abs(pic.alt_ft[ia] - pic.alt_ft[ib])
-        return {key: (float(h), float(v)) for key, h, v in zip(known, h_nm, v_ft, strict=True)}
 
     # ------------------------------------------------------------------ alerts
 
