@@ -89,6 +89,15 @@ class OpenIncident:
         }
 
 
+def _straight_line_nm(hdist_nm: float, dcpa_nm: float, tcpa_s: float, tau_s: float) -> float:
+    """The horizontal distance ``tau_s`` from now on the pair's straight relative path,
+    from the distance now and the closest approach (distance, time)."""
+    if tcpa_s == 0.0:
+        return hdist_nm
+    along = max(hdist_nm * hdist_nm - dcpa_nm * dcpa_nm, 0.0) ** 0.5 / abs(tcpa_s)  # NM/s
+    return float((dcpa_nm * dcpa_nm + (along * (tau_s - tcpa_s)) ** 2) ** 0.5)
+
+
 class LosTracker:
     """Opens, follows and closes losses of separation tick by tick (see the module).
 
@@ -187,10 +196,13 @@ class LosTracker:
             self._open[key] = inc
         inc.end_s = max(inc.end_s, end)
         tcpa = float(conflicts.tcpa_s[k])
+        dcpa = float(conflicts.dcpa_nm[k])
         if start - t <= tcpa <= end - t:
-            h, when, v = float(conflicts.dcpa_nm[k]), t + tcpa, float(conflicts.vdist_cpa_ft[k])
-        else:  # the closest point of the dip is one of its ends: take the nearer one
-            h, when, v = float(conflicts.hdist_nm[k]), start, float(conflicts.vdist_ft[k])
+            h, when, v = dcpa, t + tcpa, float(conflicts.vdist_cpa_ft[k])
+        else:  # the dip's nearest point to the closest approach: one of its ends
+            tau = start - t if tcpa < start - t else end - t
+            h = _straight_line_nm(float(conflicts.hdist_nm[k]), dcpa, tcpa, tau)
+            when, v = t + tau, float(conflicts.vdist_ft[k])
         if h < inc.min_hdist_nm:
             inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = h, when, v
         if v < inc.min_vdist_ft:

@@ -74,7 +74,7 @@ class LiveSettings:
     """
 
     step_s: float = 1.0
-    min_gap_s: float = 0.5
+    min_gap_s: float = 0.2
     stale_s: float = 30.0
     evidence_s: float = 120.0
     conformance_nm: float = 2.0
