@@ -74,7 +74,7 @@ class LiveSettings:
     """
 
     step_s: float = 1.0
-    min_gap_s: float = 0.2
+    min_gap_s: float = 0.05
     stale_s: float = 30.0
     evidence_s: float = 120.0
     conformance_nm: float = 2.0
@@ -193,16 +193,18 @@ class LiveService:
                 for m in self.grader.minima
             ]
             events = self.grader.update(tables)
-            held = detect_conflicts(
-                pic, self._hold, at_s=t, cross_party_only=self.cross_party_only
-            )
+            held = detect_conflicts(pic, self._hold, at_s=t, cross_party_only=self.cross_party_only)
             closed = self.los.update(tables[0], held)
             self._keep_evidence(pic, t)
             announcements, stream = self._alert_events(t, events, pic, tables[0])
-            incidents = [self._los_incident(inc, pic) for inc in closed]
             intrusions, intr_events = self._intrusion_check(t, pic)
             stream += intr_events
             stream += self._conformance(t, pic)
+        if stream:  # the parties see the alerts first; messages and records follow
+            self.svc.post_events(stream)
+            stream = []
+        with self._lock:
+            incidents = [self._los_incident(inc, pic) for inc in closed]
         for rec, ann in incidents + intrusions:
             announcements.append(ann)
             stream += [Event(p, "incident", self._incident_summary(rec), t) for p in rec.parties]
