@@ -20,7 +20,6 @@ from skyparley.cli import main
 from skyparley.domain.alerting import AlertGrader
 from skyparley.domain.incidents import LosTracker, hold_minima
 from skyparley.domain.separation import iter_conflicts
-from skyparley.domain.times import format_time
 from skyparley.domain.traffic import step_times
 from skyparley.geo.units import NM_M
 from skyparley.geo.wgs84 import destination
