@@ -71,9 +71,7 @@ class ReplayFold:
         self.sets = len(grader.minima) + 1  # the grader's, then hold_minima
         self.lookahead_s = lookahead_s
         self.step_s = step_s
-        self.tracker = LosTracker(
-            step_s=step_s, vsep_ft=grader.settings.minima.effective_vsep_ft
-        )
+        self.tracker = LosTracker(step_s=step_s, vsep_ft=grader.settings.minima.effective_vsep_ft)
         self.events: list[AlertEvent] = []
         self.closed: list[Incident] = []
         self.traces: dict[tuple[str, str], list[TraceRow]] = {}

@@ -396,12 +396,12 @@ class LiveService:
         """Resolution advice (manoeuvre bands) for each of the reader's aircraft."""
         out: dict[str, Any] = {}
         where = self._where(pic)
-        others = [x for x in intruders if x in where]
-        mine = [x for x in own if x in where]
-        if not others or not mine:
-            return out
-        near = pic.take([where[x] for x in dict.fromkeys([*mine, *others])])  # the pair only
-        for aircraft in mine:
+        pair = [x for x in dict.fromkeys([*own, *intruders]) if x in where]
+        near = pic.take([where[x] for x in pair])  # the pair only
+        for aircraft in own:
+            others = [x for x in pair if x != aircraft]  # a same-party pair: each other's
+            if aircraft not in where or not others:
+                continue
             advice = resolution_advice(
                 near, aircraft, others, self.svc.protocol.tactical.minima, at_s=t
             )
