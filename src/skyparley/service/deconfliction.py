@@ -219,15 +219,8 @@ class Service:
     ) -> tuple[Logged, bool]:
         """Log what the principal's party says: its own signed entry, or the service's
         attestation of it. Returns the logged entry and whether it is attested."""
-        if sig is not None:
-            signed = sig.entry(
-                log_id=self.signer.log_id, party=principal.party, kind=kind, body=body
-            )
-            return self.signer.append_party(signed), False
-        attested = attested_body(principal.party, kind, body)
-        return self.signer.append_service(
-            kind, attested, idem=f"att:{principal.party}:{idem}"
-        ), True
+        logged, attested, _ = self._log_with(principal, kind, body, sig, idem=idem, items=())
+        return logged, attested
 
     def _log_with(
         self,

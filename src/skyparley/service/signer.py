@@ -22,7 +22,7 @@ from skyparley.domain.ledger.keys import SigningKey
 from skyparley.domain.ledger.receipt import Receipt
 from skyparley.domain.ports import Clock, LedgerStore
 from skyparley.domain.times import format_time
-from skyparley.errors import ConflictError, InputError, LedgerInputError, VerificationError
+from skyparley.errors import ConflictError, InputError, VerificationError
 
 __all__ = ["Logged", "ServiceSigner"]
 
@@ -56,28 +56,6 @@ class ServiceSigner:
     def log_id(self) -> str:
         """The log's origin, which every entry names."""
         return self._ledger.origin
-
-    def append_party(self, signed: SignedEntry) -> Logged:
-        """Log a party's signed entry; refusals become input errors naming the envelope.
-
-        A bad signature is a 400 (``signature.sig``); a ``prev`` that is not the party's
-        head (another request of the party got in first) or an idempotency key reused for
-        another statement is a 409.
-        """
-        try:
-            receipt = self._ledger.append(signed)
-        except VerificationError as exc:
-            if exc.what == "entry chain":
-                raise ConflictError(
-                    field="signature.prev",
-                    reason=f"{exc.reason}; fetch GET /v1/ledger/head and sign again",
-                ) from None
-            raise InputError(field="signature", reason=str(exc)) from None
-        except LedgerInputError as exc:
-            if exc.field == "idem":
-                raise ConflictError(field="signature.idem", reason=exc.reason) from None
-            raise InputError(field=f"signature.{exc.field}", reason=exc.reason) from None
-        return Logged(signed.hash, receipt.leaf_index, receipt, signed.entry)
 
     def append_together(
         self, signed: SignedEntry | None, items: Sequence[tuple[str, JSONValue, str]]
