@@ -278,6 +278,10 @@ def test_the_real_formation_flight_pushed_through_ingest_is_one_incident(
     assert (inc.a, inc.b) == ("3900fb", "39c424")
     assert inc.end_s - inc.start_s > 600  # the formation lasted well over ten minutes
     assert inc.min_hdist_nm < 0.1
+    # the evidence keeps both whole tracks, not only the table's last minutes
+    track = inc.data["tracks"]["3900fb"]["time"]
+    assert track[0] <= inc.start_s
+    assert track[-1] >= inc.end_s - 1
     assert math.isfinite(inc.min_vdist_ft)
     assert inc.min_vdist_ft < 100
     lv.svc.ledger.close()

@@ -1263,6 +1263,12 @@ class Service:
             by_id = {m.id: m for m in committed.messages}
             return [by_id.get(m.id, m) for m in out]
 
+    def live_items(self) -> list[OperationNotice | ProtectedArea]:
+        """The latest live notices and the protected areas, from the strategic index (what
+        the store's latest versions hold, without reading it)."""
+        with self._lock:
+            return list(self._index)
+
     def post_events(self, events: Sequence[Event]) -> None:
         """Commit stream events of the service's own (the live picture's alerts) and wake
         the parties' streams, with nothing else: the fastest way to the duty officers."""

@@ -195,7 +195,7 @@ class LiveService:
             events = self.grader.update(tables)
             held = detect_conflicts(pic, self._hold, at_s=t, cross_party_only=self.cross_party_only)
             closed = self.los.update(tables[0], held)
-            self._keep_evidence(pic, t)
+            self._keep_evidence(pic, t, {(i.a, i.b) for i in closed})
             announcements, stream = self._alert_events(t, events, pic, tables[0])
             intrusions, intr_events = self._intrusion_check(t, pic)
             stream += intr_events
@@ -246,13 +246,14 @@ class LiveService:
     _EVIDENCE_ROWS = 7200
     """Most states of one aircraft kept for one incident (two hours at 1 Hz)."""
 
-    def _keep_evidence(self, pic: AircraftStates, t: float) -> None:
+    def _keep_evidence(self, pic: AircraftStates, t: float, closed: set[tuple[str, str]]) -> None:
         """Follow the tracks of every incident under way: its record shows them whole, from
-        ``evidence_s`` before it began, however long it lasts (the table's rings are short)."""
-        open_pairs = set(self.los.open_pairs())
-        for key in [k for k in self._evidence if k not in open_pairs]:
-            if not any((i.a, i.b) == key for i in self.los.open()):
-                self._evidence.pop(key, None)  # closed this tick: its record takes it
+        ``evidence_s`` before it began, however long it lasts (the table's rings are short).
+        The tracks of an incident ``closed`` this tick stay for its record, which takes them;
+        those of a prediction the tracker dropped go."""
+        keep = set(self.los.open_pairs()) | closed
+        for key in [k for k in self._evidence if k not in keep]:
+            del self._evidence[key]
         where = self._where(pic)
         for inc in self.los.open():
             key = (inc.a, inc.b)
@@ -556,7 +557,9 @@ class LiveService:
         now_in: set[tuple[str, str]] = set()
         stream: list[Event] = []
         done: list[tuple[IncidentRecord, Announcement]] = []
-        areas = [r.area for r in self.svc.store.protected_areas()] if len(pic) else []
+        areas = [a for a in self.svc.live_items() if isinstance(a, ProtectedArea)]
+        if not len(pic):
+            areas = []
         parties = pic.party if pic.party is not None else np.full(len(pic), "", dtype=object)
         for area in areas:
             idx = np.flatnonzero(parties != area.owner)
@@ -655,9 +658,8 @@ class LiveService:
             return []
         out: list[Event] = []
         by_party: dict[str, list[tuple[Shape, float, float, float, float]]] = {}
-        for rec in self.svc.store.notices(live_only=True):
-            n = rec.notice
-            if n.start_s > t:
+        for n in self.svc.live_items():
+            if not isinstance(n, OperationNotice) or n.start_s > t:
                 continue
             by_party.setdefault(n.party, []).extend(self._notice_volumes(n))
         still: set[str] = set()
