@@ -20,6 +20,7 @@ __all__ = [
     "AircraftStates",
     "TrackTable",
     "iter_snapshots",
+    "snapshot_rows",
     "step_times",
 ]
 
@@ -219,6 +220,61 @@ def step_times(start_s: float, end_s: float, step_s: float) -> FloatArray:
     return start_s + step_s * np.arange(count, dtype=np.float64)
 
 
+def snapshot_rows(
+    table: TrackTable, times_s: FloatArray, *, stale_s: float = 30.0
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Which report each aircraft shows at each step time, for all steps at once.
+
+    Returns ``(step, row)``: index pairs into ``times_s`` and into the table's rows, ordered by
+    step and, within a step, by aircraft id. At a step time ``t`` an aircraft shows its latest
+    report at or before ``t`` (of several at the same time, the last in table order), if that
+    report is no older than ``stale_s``. :func:`iter_snapshots` yields the same pictures one
+    step at a time.
+    """
+    if not stale_s >= 0.0:
+        raise InputError(field="stale_s", reason=f"must be zero or positive, got {stale_s!r}")
+    times = np.asarray(times_s, dtype=np.float64)
+    if len(times) > 1 and bool(np.any(np.diff(times) < 0)):
+        raise InputError(field="times_s", reason="step times must be ascending")
+    empty = np.zeros(0, dtype=np.int64)
+    if len(table) == 0 or len(times) == 0:
+        return empty, empty
+    _, code = np.unique(table.id.astype(str), return_inverse=True)
+    code = np.asarray(code, dtype=np.int64).reshape(-1)
+    # Rows by aircraft, then in table order (time-sorted, so ties keep their order).
+    order = np.argsort(code, kind="stable")
+    by_code = code[order]
+    seg = np.flatnonzero(np.r_[True, by_code[1:] != by_code[:-1]])
+    seg_code = by_code[seg]
+    seg_end = np.r_[seg[1:], len(order)]
+    first_s = table.time_s[order[seg]]
+    last_s = table.time_s[order[seg_end - 1]]
+    # Each aircraft is asked about the steps from its first report to its last plus stale_s.
+    lo = np.searchsorted(times, first_s, side="left")
+    hi = np.searchsorted(times, last_s + stale_s, side="right")
+    counts = np.maximum(hi - lo, 0)
+    total = int(counts.sum())
+    if total == 0:
+        return empty, empty
+    which = np.repeat(np.arange(len(seg)), counts)
+    step = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    step += lo[which]
+    # Times as ranks, so that (aircraft, time) is one sortable integer.
+    grid = np.unique(np.concatenate([table.time_s, times]))
+    width = len(grid) + 1
+    row_key = by_code * width + np.searchsorted(grid, table.time_s[order])
+    ask_key = seg_code[which] * width + np.searchsorted(grid, times[step])
+    pos = np.searchsorted(row_key, ask_key, side="right") - 1
+    ok = pos >= seg[which]
+    pos = np.where(ok, pos, 0)
+    row = order[pos]
+    ok &= table.time_s[row] >= times[step] - stale_s
+    step, row = step[ok], row[ok]
+    # Within a step, aircraft in id order: codes are the ids' sorted order.
+    pick = np.lexsort((code[row], step))
+    return step[pick], row[pick]
+
+
 def iter_snapshots(
     table: TrackTable, times_s: FloatArray, *, stale_s: float = 30.0
 ) -> Iterator[tuple[float, AircraftStates]]:
@@ -228,29 +284,11 @@ def iter_snapshots(
     before the step), and the detection propagates it to the step time. Step times must be
     ascending. Aircraft come ordered by id.
     """
-    if not stale_s >= 0.0:
-        raise InputError(field="stale_s", reason=f"must be zero or positive, got {stale_s!r}")
-    ids, code = np.unique(table.id.astype(str), return_inverse=True)
-    latest = np.full(ids.shape[0], -1, dtype=np.int64)
-    ptr = 0
-    prev = -np.inf
-    for t in np.asarray(times_s, dtype=np.float64):
-        if t < prev:
-            raise InputError(field="times_s", reason="step times must be ascending")
-        prev = t
-        end = int(np.searchsorted(table.time_s, t, side="right"))
-        if end > ptr:
-            rows = np.arange(ptr, end)
-            # Last report of each aircraft among the new rows (rows are time-sorted, stable).
-            rev_codes = code[rows][::-1]
-            uniq, first_rev = np.unique(rev_codes, return_index=True)
-            latest[uniq] = rows[::-1][first_rev]
-            ptr = end
-        have = latest >= 0
-        fresh = np.zeros_like(have)
-        fresh[have] = table.time_s[latest[have]] >= t - stale_s
-        sel = latest[fresh]  # ordered by code, that is by id
-        yield float(t), _states_from_rows(table, sel)
+    times = np.asarray(times_s, dtype=np.float64)
+    step, row = snapshot_rows(table, times, stale_s=stale_s)
+    bounds = np.searchsorted(step, np.arange(len(times) + 1))
+    for n, t in enumerate(times.tolist()):
+        yield float(t), _states_from_rows(table, row[bounds[n] : bounds[n + 1]])
 
 
 def _states_from_rows(table: TrackTable, rows: npt.NDArray[np.int64]) -> AircraftStates:

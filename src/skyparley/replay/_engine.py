@@ -1,15 +1,15 @@
 """Detection over one time partition of recorded traffic, many ticks at a time.
 
-A partition's ticks are processed in blocks. The pictures of a block's ticks (each from
-:func:`skyparley.domain.traffic.iter_snapshots`, as ``skyparley detect`` draws them) are
-stacked into one scene, each tick lifted into its own altitude layer, far enough apart that no
-pair from two different ticks can ever be vertically close within the lookahead. One call of
-the detection kernel's candidate search (:func:`skyparley.geo.cpa.detect_conflict_pairs`, with
-thresholds a hair wider) then finds every pair of every tick that may conflict. Each
-candidate pair's geometry is then computed again with the kernel's own pair function
-(:func:`skyparley.geo.cpa.pair_geometry`), on the unlifted states and at the exact
-thresholds. The numbers are therefore those ``detect`` would compute tick by tick, at a
-fraction of the per-tick overhead.
+A partition's ticks are processed in blocks. The pictures of a block's ticks (from
+:func:`skyparley.domain.traffic.snapshot_rows`, the pictures ``skyparley detect`` draws with
+:func:`~skyparley.domain.traffic.iter_snapshots`) are stacked into one scene, each tick lifted
+into its own altitude layer, far enough apart that no pair from two different ticks can ever be
+vertically close within the lookahead. One call of the detection kernel's candidate search
+(:func:`skyparley.geo.cpa.detect_conflict_pairs`, with thresholds a hair wider) then finds
+every pair of every tick that may conflict. Each candidate pair's geometry is then computed
+again with the kernel's own pair function (:func:`skyparley.geo.cpa.pair_geometry`), on the
+unlifted states and at the exact thresholds. The numbers are therefore those ``detect`` would
+compute tick by tick, at a fraction of the per-tick overhead.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from skyparley.domain.separation import SeparationMinima
-from skyparley.domain.traffic import AircraftStates, TrackTable, iter_snapshots
+from skyparley.domain.traffic import TrackTable, snapshot_rows
 from skyparley.geo import cpa
 from skyparley.geo.units import fpm_to_ms, ft_to_m, kt_to_ms, m_to_ft, m_to_nm, nm_to_m
 from skyparley.geo.wgs84 import ecef_to_geodetic
@@ -155,22 +155,21 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
         parties = {k: v for k, v in last.items() if v}
     if len(table) == 0 or len(job.ticks_s) == 0:
         return _empty(len(job.ticks_s), job.index, parties)
+    step, row = snapshot_rows(table, job.ticks_s, stale_s=job.stale_s)
+    aircraft_ticks = len(row)
     parts: list[dict[str, Any]] = []
-    aircraft_ticks = 0
-    block: list[tuple[int, AircraftStates]] = []
-    held = 0
-    snapshots = iter_snapshots(table, job.ticks_s, stale_s=job.stale_s)
-    for n, (_t, states) in enumerate(snapshots):
-        aircraft_ticks += len(states)
-        if len(states):
-            block.append((n, states))
-            held += len(states)
-        if held >= BLOCK_STATES or len(block) == BLOCK_TICKS:
-            parts.extend(_detect_block(block, job))
-            block = []
-            held = 0
-    if block:
-        parts.extend(_detect_block(block, job))
+    # Blocks of whole ticks: until a block holds BLOCK_STATES states or BLOCK_TICKS ticks.
+    starts = np.flatnonzero(np.r_[True, step[1:] != step[:-1]]) if len(step) else step
+    lo = held = ticks = 0
+    for k, s0 in enumerate(starts.tolist()):
+        s1 = int(starts[k + 1]) if k + 1 < len(starts) else len(step)
+        held += s1 - s0
+        ticks += 1
+        if held >= BLOCK_STATES or ticks == BLOCK_TICKS:
+            parts.extend(_detect_block(table, step[lo:s1], row[lo:s1], job))
+            lo, held, ticks = s1, 0, 0
+    if lo < len(step):
+        parts.extend(_detect_block(table, step[lo:], row[lo:], job))
     if not parts:
         return PartitionResult(
             job.index, len(job.ticks_s), CONFLICT_SCHEMA.empty_table(), aircraft_ticks, parties
@@ -182,34 +181,33 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
 
 
 def _detect_block(
-    block: list[tuple[int, AircraftStates]], job: PartitionJob
+    table: TrackTable, tick: IntArray, rows: IntArray, job: PartitionJob
 ) -> list[dict[str, Any]]:
+    """Detection over the states ``rows`` of the table at the ticks ``tick`` (both from
+    :func:`snapshot_rows`: by tick, then by id)."""
     ticks = job.ticks_s
-    sizes = np.array([len(s) for _, s in block], dtype=np.int64)
-    layer = np.repeat(np.arange(len(block), dtype=np.int64), sizes)
-    tick = np.repeat(np.array([n for n, _ in block], dtype=np.int64), sizes)
+    first = np.r_[True, tick[1:] != tick[:-1]]
+    layer = np.cumsum(first) - 1
+    nlayers = int(layer[-1]) + 1
 
-    def cat(name: str) -> FloatArray:
-        return np.concatenate([getattr(s, name) for _, s in block])
-
-    ids = np.concatenate([s.id for _, s in block])
-    time_s = cat("time_s")
-    alt_ft = cat("alt_ft")
-    vs_fpm = cat("vs_fpm")
+    ids = table.id[rows]
+    time_s = table.time_s[rows]
+    alt_ft = table.alt_ft[rows]
+    vs_fpm = table.vs_fpm[rows]
     k0 = cpa.kinematics(
-        cat("lat_deg"),
-        cat("lon_deg"),
+        table.lat_deg[rows],
+        table.lon_deg[rows],
         ft_to_m(alt_ft),
-        kt_to_ms(cat("gs_kt")),
-        cat("trk_deg"),
+        kt_to_ms(table.gs_kt[rows]),
+        table.trk_deg[rows],
         fpm_to_ms(vs_fpm),
     )
     dt = ticks[tick] - time_s
     k = cpa.propagate(k0, dt)
     # ``detect`` propagates a picture only when some state is not at the tick time; keep its
     # numbers exactly by leaving such pictures as they are.
-    moved = np.zeros(len(block), dtype=bool)
-    np.logical_or.at(moved, layer, dt != 0.0)
+    moved = np.zeros(nlayers, dtype=bool)
+    moved[layer[dt != 0.0]] = True
     if not moved.all():
         still = ~moved[layer]
         k = cpa.Kinematics(
@@ -233,9 +231,7 @@ def _detect_block(
 
     group = None
     if job.cross_party_only:
-        party = np.concatenate(
-            [s.party if s.party is not None else np.full(len(s), "", object) for _, s in block]
-        )
+        party = table.party[rows] if table.party is not None else np.full(len(rows), "", object)
         group = party_groups(party, ids)
     cand = cpa.detect_conflict_pairs(
         lifted,
