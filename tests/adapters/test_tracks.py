@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skyparley.adapters.tracks import ReadReport, read_many, read_tracks
 from skyparley.errors import TrackFileError
@@ -32,8 +34,9 @@ def write_csv(path: Path, lines: Sequence[str], header: str = HEADER) -> Path:
     return path
 
 
-def write_json(path: Path, records: list[dict[str, object]]) -> Path:
-    data = json.dumps(records).encode()
+def write_json(path: Path, records: list[dict[str, object]], *, compact: bool = True) -> Path:
+    # Compact, as traffic and pandas write it (the reader's fast path); else with spaces.
+    data = json.dumps(records, separators=(",", ":") if compact else None).encode()
     path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
     return path
 
@@ -419,6 +422,47 @@ def test_traffic_json_bad_record(tmp_path: Path) -> None:
     _, report = read_tracks(mixed, skip_bad=True)
     assert report.bad == {"groundspeed: not a number": 1, "not a record": 1}
     assert report.used == 1
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**60), 2**60),
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.sampled_from(["", "fast", "},{", '"},{"latitude":1', "39c424", "12.5"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                ["altitude", "groundspeed", "icao24", "latitude", "onground", "track", "timestamp"]
+            ),
+            _CELLS,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    skip_bad=st.booleans(),
+)
+def test_compact_json_reads_as_the_general_reader_does(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[dict[str, object]], skip_bad: bool
+) -> None:
+    tmp = tmp_path_factory.mktemp("json")
+    records = [traffic_record(**c) for c in cells]
+    results = []
+    for compact in (True, False):
+        path = write_json(tmp / f"{compact}.json", records, compact=compact)
+        try:
+            table, report = read_tracks(path, skip_bad=skip_bad)
+        except TrackFileError as exc:
+            results.append(("error", str(exc).split(": ", 1)[1]))
+            continue
+        cols = {n: getattr(table, n).tolist() for n in ("id", "time_s", "lat_deg", "alt_ft")}
+        results.append((cols, report.rows, report.used, report.bad, report.on_ground))
+    assert results[0] == results[1]
 
 
 # ----------------------------------------------------------------------------- broken files

@@ -47,6 +47,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from skyparley.domain.times import MAX_TIME_S, MIN_TIME_S, RANGE_REASON
@@ -361,6 +362,52 @@ def _json_column(values: list[Any], type_: Any) -> pa.Array:
     return pa.array(text, type=pa.string())
 
 
+def _arrow_records(path: str, data: bytes) -> _Source | None:
+    """A JSON array of flat records, the way ``traffic`` and pandas write it (``[{...},{...}]``
+    on one line), read by Arrow's multi-threaded JSON reader; ``None`` for anything else.
+
+    The records are made newline-delimited by breaking the text after each ``},{``. Where
+    that sequence is not between two records (inside a string, or with spaces around the
+    comma, or a pretty-printed file) the result is not newline-delimited JSON (a string would
+    hold a raw line break, a record would span lines), Arrow refuses it, and the caller reads
+    the file the general way, which checks every value. So does every column whose values are
+    not all of the type the layout expects.
+    """
+    body = data.strip()
+    if not (body.startswith(b"[{") and body.endswith(b"}]")):
+        return None
+    try:
+        table = pajson.read_json(
+            pa.BufferReader(body[1:-1].replace(b"},{", b"}\n{")),
+            parse_options=pajson.ParseOptions(newlines_in_values=False),
+        )
+    except (pa.ArrowException, OverflowError):
+        return None
+    if table.num_rows == 0:
+        return None
+    layout = _TRAFFIC
+    types = {layout.id: pa.string(), layout.onground: pa.bool_()}
+    columns: dict[str, pa.Array] = {}
+    for name in layout.columns:
+        if name not in table.column_names:
+            continue
+        want = types.get(name, pa.float64())
+        arr = _plain(table.column(name))
+        if pa.types.is_null(arr.type):
+            arr = pa.nulls(len(arr), type=want)
+        elif arr.type != want:
+            if not (pa.types.is_integer(arr.type) and want == pa.float64()):
+                return None  # mixed or unexpected values: judged one by one the general way
+            try:
+                arr = arr.cast(pa.float64())  # refuses integers a double cannot hold exactly
+            except pa.ArrowInvalid:
+                return None
+        columns[name] = arr
+    _check_required(path, layout, set(columns), "JSON")
+    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    return _Source(layout=layout, columns=columns, rows=rows, lines=None, invalid=[])
+
+
 def _loads(data: bytes) -> Any:
     """JSON text to Python values: orjson when it can (several times faster), else the
     standard parser, which also takes what orjson refuses (NaN and Infinity, integers beyond
@@ -377,6 +424,9 @@ def _read_json(path: str) -> _Source:
             data = fh.read()
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
+        fast = _arrow_records(path, data)
+        if fast is not None:
+            return fast
         records = _loads(data)
     except json.JSONDecodeError as exc:
         raise _error(path, f"not valid JSON: {exc}") from exc
