@@ -4,4 +4,4 @@ import sys
 
 from skyparley.cli import main
 
-sys.exit(main())
+sys.exit(main(quick_exit=True))
