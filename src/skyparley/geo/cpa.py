@@ -31,7 +31,6 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from skyparley.geo import _cpa_kernel
 from skyparley.geo.wgs84 import (
     WGS84_B_M,
     ecef_to_geodetic,
@@ -196,6 +195,8 @@ def _slices(p0: Array, path_m: float, half_h: float) -> int:
     Slices shrink the boxes (fewer pairs to test) but multiply the grid entries. They pay
     off only in crowded scenes: when a whole-lookahead box would overlap hundreds of others.
     """
+    from skyparley.geo import _cpa_kernel  # noqa: PLC0415 (numba loads only when used)
+
     n = p0.shape[0]
     box_m = path_m + 2.0 * half_h
     extent = np.ptp(p0[:, :2], axis=0) + box_m
@@ -219,6 +220,8 @@ def _boxes(
     prunes far more than one box per whole path. Returns lo and hi, each (N, S, 4), and the
     cell size per axis.
     """
+    from skyparley.geo import _cpa_kernel  # noqa: PLC0415 (numba loads only when used)
+
     rot = _scene_frame(k)
     p0 = k.pos_m @ rot.T
     vel = k.vel_ms @ rot.T
@@ -291,6 +294,8 @@ def detect_conflict_pairs(
     >>> int(c.i[0]), int(c.j[0]), round(float(c.tcpa_s[0])), round(float(c.dcpa_m[0]), 3)
     (0, 1, 80, 0.0)
     """
+    from skyparley.geo import _cpa_kernel  # noqa: PLC0415 (numba loads only when used)
+
     n = len(k)
     if n < 2:
         return _empty()
@@ -358,6 +363,8 @@ def pair_geometry(
     lookahead_s: float,
 ) -> PairGeometry:
     """Conflict geometry of the listed pairs ``(i[n], j[n])``, without any pruning."""
+    from skyparley.geo import _cpa_kernel  # noqa: PLC0415 (numba loads only when used)
+
     ii = np.ascontiguousarray(i, dtype=np.int64)
     jj = np.ascontiguousarray(j, dtype=np.int64)
     oc, of, ol = _cpa_kernel.detect_listed(

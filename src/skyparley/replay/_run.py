@@ -135,11 +135,12 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | 
     if workers <= 1:
         yield None, 1
         return
-    # Workers forked from a fresh server process that has imported the engine (forking this
-    # process, with its reader threads, can deadlock). As with any spawned process, a script
-    # that calls replay() from its main module needs the ``if __name__ == "__main__"`` guard.
+    # Workers forked from a fresh server process that has imported the engine and loaded its
+    # kernels (forking this process, with its reader threads, can deadlock). As with any
+    # spawned process, a script that calls replay() from its main module needs the
+    # ``if __name__ == "__main__"`` guard.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["skyparley.replay._engine"])
+    ctx.set_forkserver_preload(["skyparley.replay._preload"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
         for _ in range(workers):
