@@ -168,6 +168,17 @@ class TrackTable:
     def __len__(self) -> int:
         return int(self.id.shape[0])
 
+    @classmethod
+    def _trusted(cls, **columns: Any) -> TrackTable:
+        """Build from columns already validated and sorted by time (a table's own rows, read
+        back), skipping the checks: ``id`` and ``party`` object arrays of ``str``, the others
+        float64."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "source", "tracks")
+        for name, value in columns.items():
+            object.__setattr__(obj, name, value)
+        return obj
+
     @property
     def start_s(self) -> float:
         """Time of the first report."""

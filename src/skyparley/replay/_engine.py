@@ -95,13 +95,15 @@ class PartitionResult:
 
 
 def _table(rows: pa.Table) -> TrackTable:
+    """The partition's rows as a track table: validated when they were read, and sorted."""
+
     def col(name: str) -> Any:
-        return rows.column(name).to_numpy()
+        return np.ascontiguousarray(rows.column(name).to_numpy(), dtype=np.float64)
 
     party = None
     if "party" in rows.column_names:
         party = np.asarray(rows.column("party").fill_null("").to_numpy(zero_copy_only=False))
-    return TrackTable(
+    return TrackTable._trusted(
         id=np.asarray(rows.column("id").to_numpy(zero_copy_only=False)),
         party=party,
         time_s=col("time_s"),
@@ -113,6 +115,20 @@ def _table(rows: pa.Table) -> TrackTable:
         vs_fpm=col("vs_fpm"),
         source="partition",
     )
+
+
+def _parties(rows: pa.Table) -> dict[str, str]:
+    """Each aircraft's party, as its last row names it (aircraft without one left out)."""
+    if "party" not in rows.column_names or rows.num_rows == 0:
+        return {}
+    last = (
+        rows.select(["id", "party"])
+        .group_by("id", use_threads=False)
+        .aggregate([("party", "last")])
+    )
+    ids = last.column("id").to_pylist()
+    names = last.column("party_last").to_pylist()
+    return {i: p for i, p in zip(ids, names, strict=True) if p}
 
 
 def party_groups(party: npt.NDArray[np.object_] | None, ids: npt.NDArray[np.object_]) -> IntArray:
@@ -149,10 +165,7 @@ def _empty(ticks: int, index: int, parties: dict[str, str]) -> PartitionResult:
 def detect_partition(job: PartitionJob) -> PartitionResult:
     """Every conflict at every tick of the partition, for each set of minima."""
     table = _table(job.rows)
-    parties: dict[str, str] = {}
-    if table.party is not None and len(table):
-        last = {str(i): str(p) for i, p in zip(table.id, table.party, strict=True)}
-        parties = {k: v for k, v in last.items() if v}
+    parties = _parties(job.rows)
     if len(table) == 0 or len(job.ticks_s) == 0:
         return _empty(len(job.ticks_s), job.index, parties)
     step, row = snapshot_rows(table, job.ticks_s, stale_s=job.stale_s)
@@ -266,7 +279,12 @@ def _detect_block(
         i = ii[keep]
         j = jj[keep]
         if geo is None:
-            geo = ecef_to_geodetic(k.pos_m)
+            # Positions only of the states in some conflict: -1 elsewhere, never read.
+            used = np.unique(np.concatenate([ii, jj]))
+            at = np.full(len(k), -1, dtype=np.int64)
+            at[used] = np.arange(len(used))
+            g_used = ecef_to_geodetic(k.pos_m[used])
+            geo = (at, g_used.lat_deg, g_used.lon_deg)
         out.append(
             {
                 "set": np.full(len(i), s, dtype=np.int8),
@@ -281,11 +299,11 @@ def _detect_block(
                 "vdist_ft": m_to_ft(g.vdist_m[keep]),
                 "vdist_cpa_ft": m_to_ft(g.vdist_cpa_m[keep]),
                 "los": g.los[keep],
-                "lat_a": geo.lat_deg[i],
-                "lon_a": geo.lon_deg[i],
+                "lat_a": geo[1][geo[0][i]],
+                "lon_a": geo[2][geo[0][i]],
                 "alt_a_ft": m_to_ft(k.alt_m[i]),
-                "lat_b": geo.lat_deg[j],
-                "lon_b": geo.lon_deg[j],
+                "lat_b": geo[1][geo[0][j]],
+                "lon_b": geo[2][geo[0][j]],
                 "alt_b_ft": m_to_ft(k.alt_m[j]),
             }
         )
