@@ -127,6 +127,15 @@ class LosTracker:
         """The pairs of the incidents open now."""
         return sorted(self._open)
 
+    @property
+    def has_open(self) -> bool:
+        """Whether some incident is open now."""
+        return bool(self._open)
+
+    def is_open(self, pair: tuple[str, str]) -> bool:
+        """Whether the pair ``(a, b)``, ``a < b``, has an incident open now."""
+        return pair in self._open
+
     def update(
         self, conflicts: Conflicts, held: Collection[tuple[str, str]] | Conflicts = ()
     ) -> list[OpenIncident]:
@@ -137,14 +146,24 @@ class LosTracker:
         """
         t = conflicts.t_s
         now: set[tuple[str, str]] = set()
+        if len(conflicts):
+            a_ = list(map(str, conflicts.a.tolist()))
+            b_ = list(map(str, conflicts.b.tolist()))
+            tin_ = conflicts.tin_s.tolist()
+            los_ = conflicts.los.tolist()
+            h_ = conflicts.hdist_nm.tolist()
+            v_ = conflicts.vdist_ft.tolist()
+            tcpa_ = conflicts.tcpa_s.tolist()
+            dcpa_ = conflicts.dcpa_nm.tolist()
+            vcpa_ = conflicts.vdist_cpa_ft.tolist()
         for k in range(len(conflicts)):
-            tin = float(conflicts.tin_s[k])
-            if not bool(conflicts.los[k]):
+            tin = tin_[k]
+            if not los_[k]:
                 if _TIE_S < tin < self.step_s:  # the loss begins before the next tick
                     self._between(conflicts, k, t)
-                    now.add((str(conflicts.a[k]), str(conflicts.b[k])))
+                    now.add((a_[k], b_[k]))
                 continue
-            key = (str(conflicts.a[k]), str(conflicts.b[k]))
+            key = (a_[k], b_[k])
             now.add(key)
             inc = self._open.get(key)
             if inc is None:
@@ -152,20 +171,22 @@ class LosTracker:
                 self._open[key] = inc
             inc.end_s = t
             inc.ticks += 1
-            h = float(conflicts.hdist_nm[k])
-            v = float(conflicts.vdist_ft[k])
+            h = h_[k]
+            v = v_[k]
             inc.samples.append((t, h, v))
             if h < inc.min_hdist_nm:
                 inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = h, t, v
-            tcpa = float(conflicts.tcpa_s[k])
-            dcpa = float(conflicts.dcpa_nm[k])
-            v_cpa = float(conflicts.vdist_cpa_ft[k])
+            tcpa = tcpa_[k]
+            dcpa = dcpa_[k]
+            v_cpa = vcpa_[k]
             if 0.0 < tcpa <= self.step_s and dcpa < inc.min_hdist_nm and v_cpa < self.vsep_ft:
                 inc.min_hdist_nm, inc.min_hdist_s, inc.vdist_at_min_h_ft = dcpa, t + tcpa, v_cpa
             if v < inc.min_vdist_ft:
                 inc.min_vdist_ft, inc.min_vdist_s = v, t
+        if not self._open:
+            return []
         keep = (
-            {(str(a), str(b)) for a, b in zip(held.a, held.b, strict=True)}
+            set(zip(map(str, held.a.tolist()), map(str, held.b.tolist()), strict=True))
             if isinstance(held, Conflicts)
             else held
         )

@@ -52,10 +52,14 @@ class Incident:
     trace: list[TraceRow] = field(default_factory=list)
 
 
+_NO_FLOATS = np.zeros(0)
+_NO_IDS = np.zeros(0, dtype=object)
+_NO_FLAGS = np.zeros(0, dtype=bool)
+
+
 def _empty_conflicts(t_s: float) -> Conflicts:
-    f = np.zeros(0)
-    o = np.zeros(0, dtype=object)
-    return Conflicts(t_s, o, o, f, f, f, f, f, f, f, np.zeros(0, dtype=bool))
+    f, o = _NO_FLOATS, _NO_IDS  # never written to: shared by every empty table
+    return Conflicts(t_s, o, o, f, f, f, f, f, f, f, _NO_FLAGS)
 
 
 class ReplayFold:
@@ -95,13 +99,19 @@ class ReplayFold:
             by_set.append((part, bounds))
         self.conflict_rows += int(by_set[0][1][-1])
         rows0 = {k: v.tolist() for k, v in by_set[0][0].items()}
+        # Ticks with a conflict row in some set; and each set's rows per tick as lists.
+        busy = np.zeros(len(ticks_s), dtype=bool)
+        for _, bounds in by_set:
+            busy |= bounds[1:] != bounds[:-1]
+        busy_l = busy.tolist()
+        sets = [(part, bounds.tolist()) for part, bounds in by_set]
+        b0 = sets[0][1]
         for n, t in enumerate(ticks_s.tolist()):
-            quiet = all(b[n] == b[n + 1] for _, b in by_set)
-            if self.grader.idle and not self.tracker.open_pairs() and quiet:
+            if not busy_l[n] and self.grader.idle and not self.tracker.has_open:
                 continue  # nothing to grade, nothing open: the tick changes nothing
             tables = []
-            for part, bounds in by_set:
-                lo, hi = int(bounds[n]), int(bounds[n + 1])
+            for part, bounds in sets:
+                lo, hi = bounds[n], bounds[n + 1]
                 if lo == hi:
                     tables.append(_empty_conflicts(t))
                     continue
@@ -123,9 +133,12 @@ class ReplayFold:
             events = self.grader.update(tables[:-1])
             if events:
                 self.events.extend(events)
+                self._levels(events)
             closed = self.tracker.update(tables[0], tables[-1])
-            self._levels(events)
-            self._traces(t, rows0, int(by_set[0][1][n]), int(by_set[0][1][n + 1]))
+            if b0[n] != b0[n + 1]:
+                self._traces(t, rows0, b0[n], b0[n + 1])
+            else:
+                self._ticks += 1
             for inc in closed:
                 self._close(inc)
 
@@ -136,13 +149,13 @@ class ReplayFold:
         h_, v_ = p["hdist_nm"], p["vdist_ft"]
         la, oa, za = p["lat_a"], p["lon_a"], p["alt_a_ft"]
         lb, ob, zb = p["lat_b"], p["lon_b"], p["alt_b_ft"]
-        open_now = set(self.tracker.open_pairs())
+        is_open = self.tracker.is_open
         for r in range(lo, hi):
             key = (a_[r], b_[r])
             row: TraceRow = (t, h_[r], v_[r], los_[r], la[r], oa[r], za[r], lb[r], ob[r], zb[r])
             if los_[r]:
                 self.los_rows += 1
-            if key in open_now:
+            if is_open(key):
                 trace = self.traces.get(key)
                 if trace is None:
                     trace = self.traces[key] = list(self.recent.pop(key, ()))
