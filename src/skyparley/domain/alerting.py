@@ -258,6 +258,18 @@ def _raw_levels(
     return out
 
 
+def _rows_of(base: Conflicts, pairs: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """The row of each of ``pairs`` in the table ``base``."""
+    rows: dict[tuple[str, str], int] = {}
+    if pairs and len(base):
+        ids = zip(map(str, base.a.tolist()), map(str, base.b.tolist()), strict=True)
+        for n, (a, b) in enumerate(ids):
+            key = (a, b) if a < b else (b, a)
+            if key in pairs:
+                rows[key] = n
+    return rows
+
+
 class _PairState:
     """One pair's recent raw levels and its alert, if any."""
 
@@ -347,14 +359,9 @@ class AlertGrader:
         self._last_s = t_s
         with_release = has_release and len(tables) == len(self.minima)
         raw = _raw_levels(self.settings, tables[: len(self.minima) - has_release], self._sets)
-        release = _release_levels(self.settings, tables[-1]) if with_release else {}
+        release: dict[tuple[str, str], int] | None = None if with_release else {}
         base = tables[0]
-        rows: dict[tuple[str, str], int] = {}
-        if raw and len(base):
-            for n, (a, b) in enumerate(zip(base.a.tolist(), base.b.tolist(), strict=True)):
-                key = (str(a), str(b)) if str(a) < str(b) else (str(b), str(a))
-                if key in raw:
-                    rows[key] = n
+        rows: dict[tuple[str, str], int] | None = None  # built at the tick's first event
         for key in raw:
             if key not in self._pairs:
                 self._pairs[key] = _PairState()
@@ -366,8 +373,11 @@ class AlertGrader:
             st = self._pairs[key]
             hist = st.history
             level = raw.get(key, 0)
-            if st.level and key in release:  # an alert holds while the pair is not clear
-                level = max(level, min(release[key], st.level))
+            if st.level:
+                if release is None:
+                    release = _release_levels(self.settings, tables[-1])
+                if key in release:  # an alert holds while the pair is not clear
+                    level = max(level, min(release[key], st.level))
             hist.append(level)
             if len(hist) > n:
                 del hist[0]
@@ -390,6 +400,8 @@ class AlertGrader:
             st.level = filtered
             st.since_s = t_s
             st.peak = max(st.peak, filtered)
+            if rows is None:
+                rows = _rows_of(base, raw)
             events.append(self._event(t_s, key, kind, filtered, old, st.raised_s, base, rows))
             if filtered == 0 and not any(hist):
                 done.append(key)
