@@ -169,6 +169,10 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
     if len(table) == 0 or len(job.ticks_s) == 0:
         return _empty(len(job.ticks_s), job.index, parties)
     step, row = snapshot_rows(table, job.ticks_s, stale_s=job.stale_s)
+    groups = None
+    if job.cross_party_only:  # codes for the whole partition: equal exactly where parties are
+        party = table.party if table.party is not None else np.full(len(table), "", object)
+        groups = party_groups(party, table.id)
     aircraft_ticks = len(row)
     parts: list[dict[str, Any]] = []
     # Blocks of whole ticks: until a block holds BLOCK_STATES states or BLOCK_TICKS ticks.
@@ -179,10 +183,10 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
         held += s1 - s0
         ticks += 1
         if held >= BLOCK_STATES or ticks == BLOCK_TICKS:
-            parts.extend(_detect_block(table, step[lo:s1], row[lo:s1], job))
+            parts.extend(_detect_block(table, step[lo:s1], row[lo:s1], job, groups))
             lo, held, ticks = s1, 0, 0
     if lo < len(step):
-        parts.extend(_detect_block(table, step[lo:], row[lo:], job))
+        parts.extend(_detect_block(table, step[lo:], row[lo:], job, groups))
     if not parts:
         return PartitionResult(
             job.index, len(job.ticks_s), CONFLICT_SCHEMA.empty_table(), aircraft_ticks, parties
@@ -194,10 +198,15 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
 
 
 def _detect_block(
-    table: TrackTable, tick: IntArray, rows: IntArray, job: PartitionJob
+    table: TrackTable,
+    tick: IntArray,
+    rows: IntArray,
+    job: PartitionJob,
+    groups: IntArray | None,
 ) -> list[dict[str, Any]]:
     """Detection over the states ``rows`` of the table at the ticks ``tick`` (both from
-    :func:`snapshot_rows`: by tick, then by id)."""
+    :func:`snapshot_rows`: by tick, then by id); ``groups``, each row's party group when
+    only pairs of different parties count."""
     ticks = job.ticks_s
     first = np.r_[True, tick[1:] != tick[:-1]]
     layer = np.cumsum(first) - 1
@@ -242,10 +251,7 @@ def _detect_block(
     gap = span + 2.0 * vmax * lookahead + 2.0 * vsep + 1000.0
     lifted = cpa.Kinematics(k.pos_m, k.up, k.vel_ms, k.alt_m + layer * gap, k.vs_ms)
 
-    group = None
-    if job.cross_party_only:
-        party = table.party[rows] if table.party is not None else np.full(len(rows), "", object)
-        group = party_groups(party, ids)
+    group = None if groups is None else groups[rows]
     cand = cpa.detect_conflict_pairs(
         lifted,
         hsep_m=hsep + _WIDEN_M,
