@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from skyparley.domain.separation import SeparationMinima
 from skyparley.domain.traffic import TrackTable, snapshot_rows
@@ -148,14 +149,12 @@ def party_groups(party: npt.NDArray[np.object_] | None, ids: npt.NDArray[np.obje
 
 def _pair_hash(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> npt.NDArray[np.uint32]:
     """A stable hash of each pair (CRC-32 of ``a|b``): pairs are graded in shards by it."""
-    cache: dict[tuple[str, str], int] = {}
-    out = np.empty(len(a), dtype=np.uint32)
-    for k, key in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
-        h = cache.get(key)
-        if h is None:
-            h = cache[key] = zlib.crc32(f"{key[0]}|{key[1]}".encode())
-        out[k] = h
-    return out
+    joined = pc.binary_join_element_wise(
+        pa.array(a, type=pa.string()), pa.array(b, type=pa.string()), "|"
+    ).dictionary_encode()  # each distinct pair once
+    names = joined.dictionary.to_pylist()
+    hashes = np.fromiter((zlib.crc32(n.encode()) for n in names), np.uint32, len(names))
+    return hashes[joined.indices.to_numpy()]
 
 
 def _empty(ticks: int, index: int, parties: dict[str, str]) -> PartitionResult:
