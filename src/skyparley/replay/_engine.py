@@ -154,7 +154,8 @@ def _pair_hash(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> npt.ND
     ).dictionary_encode()  # each distinct pair once
     names = joined.dictionary.to_pylist()
     hashes = np.fromiter((zlib.crc32(n.encode()) for n in names), np.uint32, len(names))
-    return hashes[joined.indices.to_numpy()]
+    out: npt.NDArray[np.uint32] = hashes[joined.indices.to_numpy()]
+    return out
 
 
 def _empty(ticks: int, index: int, parties: dict[str, str]) -> PartitionResult:
