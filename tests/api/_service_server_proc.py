@@ -18,7 +18,7 @@ import uvicorn
 
 from skyparley.adapters.clock import SystemClock
 from skyparley.adapters.protocol_file import load_protocol
-from skyparley.api import Settings, create_app
+from skyparley.api import Settings, create_app, settle_heap
 from skyparley.domain.ledger.keys import demo_key
 
 SERVICE_KEY_NAME = "skyparley-demo-service"
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             tick_s=args.tick_s,
         )
     )
+    settle_heap()  # as `skyparley serve` does
     uvicorn.run(
         app,
         host="127.0.0.1",

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import logging
 import tempfile
@@ -243,6 +244,17 @@ def _principal(
 
 Who = Annotated[Principal, Depends(_principal)]
 """The authenticated caller of an endpoint."""
+
+
+def settle_heap() -> None:
+    """For a process that serves one app: call once the app is built. Collects, then moves
+    every object alive now (the loaded notices, their index, the ledger state) out of the
+    garbage collector's generations (``gc.freeze``), so that a full collection no longer
+    walks them: at 10,000 active notices such a walk stalled a request for a few hundred
+    milliseconds. Objects made later are collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings) -> FastAPI:

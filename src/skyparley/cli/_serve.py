@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     """Handle ``skyparley serve``: runs until Ctrl-C (exit 0)."""
     import uvicorn  # noqa: PLC0415 (heavy: imported only to serve)
 
-    from skyparley.api import Settings, create_app  # noqa: PLC0415
+    from skyparley.api import Settings, create_app, settle_heap  # noqa: PLC0415
 
     tls = (args.ssl_certfile, args.ssl_keyfile)
     if any(tls) and not all(tls):
@@ -137,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
             protocol=protocol, db_path=db, service_key=key, origin=args.origin, sources=sources
         )
     )
+    settle_heap()
     config = uvicorn.Config(
         app,
         host=args.host,
