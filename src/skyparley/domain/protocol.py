@@ -18,8 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-import rfc8785
-
+from skyparley.domain import jcs
 from skyparley.domain._fields import Fields
 from skyparley.domain.ledger.entry import KeyRing
 from skyparley.domain.ledger.keys import VerifierKey, parse_verifier_key
@@ -202,8 +201,8 @@ def content_hash(document: Any) -> str:
     True
     """
     try:
-        canonical = rfc8785.dumps(_plain(document))
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        canonical = jcs.dumps(_plain(document))
+    except (jcs.CanonicalError, TypeError, ValueError) as exc:
         raise InputError(field="document", reason=f"cannot be written as JSON: {exc}") from None
     return hashlib.sha256(canonical).hexdigest()
 

@@ -66,10 +66,10 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
 import numpy as np
-import rfc8785
 import shapely  # type: ignore[import-untyped]
 from shapely.ops import split  # type: ignore[import-untyped]
 
+from skyparley.domain import jcs
 from skyparley.domain.notices import OperationNotice, ProtectedArea
 from skyparley.domain.protocol import Protocol, StrategicBuffers, Zone
 from skyparley.domain.times import format_time, parse_time
@@ -190,8 +190,8 @@ def finding_id(kind: str, a: list[Any], b: list[Any]) -> str:
     >>> len(finding_id("notice_conflict", a, b))
     32
     """
-    pair = sorted([a, b], key=rfc8785.dumps)
-    return hashlib.sha256(rfc8785.dumps([kind, *pair])).hexdigest()[:32]
+    pair = sorted([a, b], key=jcs.dumps)
+    return hashlib.sha256(jcs.dumps([kind, *pair])).hexdigest()[:32]
 
 
 def _key(obj: Other, volume: int) -> list[Any]:

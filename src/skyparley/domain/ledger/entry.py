@@ -44,8 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import rfc8785
-
+from skyparley.domain import jcs
 from skyparley.domain.ledger.keys import SigningKey, VerifierKey
 from skyparley.errors import LedgerInputError, VerificationError
 
@@ -86,8 +85,8 @@ def canonical_json(value: JSONValue, *, field: str = "entry") -> bytes:
     b'{"a":null,"b":[1,"\\xc3\\xa9"]}'
     """
     try:
-        return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as exc:
+        return jcs.dumps(value)
+    except jcs.CanonicalError as exc:
         raise LedgerInputError(field=field, reason=f"not canonical JSON: {exc}") from None
 
 
