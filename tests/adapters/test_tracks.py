@@ -465,6 +465,24 @@ def test_compact_json_reads_as_the_general_reader_does(
     assert results[0] == results[1]
 
 
+def test_compact_json_with_bad_utf8_or_missing_commas_is_refused(tmp_path: Path) -> None:
+    good = json.dumps([traffic_record()], separators=(",", ":")).encode()
+    bad_id = tmp_path / "bad_id.json"
+    bad_id.write_bytes(good.replace(b'"0101de"', b'"0101\xff"'))
+    expect_file_error(bad_id, "cannot read the file")
+    bad_unused = tmp_path / "bad_unused.json"
+    bad_unused.write_bytes(good.replace(b'"MSR799"', b'"MSR\xff"'))
+    expect_file_error(bad_unused, "cannot read the file")
+    record = good[1:-1]
+    for name, text in [
+        ("glued", b"[" + record + record + b"]"),
+        ("spaced", b"[" + record + b" " + record + b"]"),
+    ]:
+        path = tmp_path / f"{name}.json"
+        path.write_bytes(text)
+        expect_file_error(path, "not valid JSON")
+
+
 # ----------------------------------------------------------------------------- broken files
 
 

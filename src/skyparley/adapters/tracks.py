@@ -373,7 +373,7 @@ def _arrow_records(path: str, data: bytes) -> _Source | None:
     the file the general way, which checks every value. So does every column whose values are
     not all of the type the layout expects.
     """
-    body = data.strip()
+    body = data.strip(b" \t\r\n")  # JSON's own whitespace only
     if not (body.startswith(b"[{") and body.endswith(b"}]")):
         return None
     try:
@@ -381,8 +381,11 @@ def _arrow_records(path: str, data: bytes) -> _Source | None:
             pa.BufferReader(body[1:-1].replace(b"},{", b"}\n{")),
             parse_options=pajson.ParseOptions(newlines_in_values=False),
         )
+        table.validate(full=True)  # Arrow's reader does not check UTF-8; this does
     except (pa.ArrowException, OverflowError):
         return None
+    if table.num_rows != body.count(b"},{") + 1:
+        return None  # records not separated by exactly "},{" (Arrow takes "}{" or "} {")
     if table.num_rows == 0:
         return None
     layout = _TRAFFIC
