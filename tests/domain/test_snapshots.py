@@ -70,3 +70,31 @@ def test_descending_steps_and_negative_stale_are_refused() -> None:
         snapshot_rows(table, np.array([2.0, 1.0]))
     with pytest.raises(InputError, match="stale_s"):
         snapshot_rows(table, np.array([1.0]), stale_s=-1.0)
+
+
+def test_freshness_at_the_stale_edge_is_judged_as_the_definition_says() -> None:
+    # 0.7000000000000001 - 0.2 rounds to 0.5: the report at 0.5 is exactly stale_s old.
+    table = _table(["A", "B"], [0.5, 0.1])
+    times = np.array([0.3, 0.7000000000000001])
+    step, row = snapshot_rows(table, times, stale_s=0.2)
+    got = list(zip(step.tolist(), row.tolist(), strict=True))
+    assert got == _reference(table, times, 0.2)
+    assert (1, 1) in got
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    reports=st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(0, 40).map(lambda k: k / 10)),
+        max_size=20,
+    ),
+    steps=st.lists(st.integers(0, 50).map(lambda k: k / 10), max_size=15).map(sorted),
+    stale_s=st.sampled_from([0.1, 0.2, 0.3, 0.7]),
+)
+def test_fractional_times_match_the_definition(
+    reports: list[tuple[str, float]], steps: list[float], stale_s: float
+) -> None:
+    table = _table([r[0] for r in reports], [r[1] for r in reports])
+    times = np.asarray(steps, dtype=np.float64)
+    step, row = snapshot_rows(table, times, stale_s=stale_s)
+    assert list(zip(step.tolist(), row.tolist(), strict=True)) == _reference(table, times, stale_s)

@@ -262,7 +262,7 @@ def snapshot_rows(
     last_s = table.time_s[order[seg_end - 1]]
     # Each aircraft is asked about the steps from its first report to its last plus stale_s.
     lo = np.searchsorted(times, first_s, side="left")
-    hi = np.searchsorted(times, last_s + stale_s, side="right")
+    hi = np.searchsorted(times - stale_s, last_s, side="right")  # the freshness test below
     counts = np.maximum(hi - lo, 0)
     total = int(counts.sum())
     if total == 0:
