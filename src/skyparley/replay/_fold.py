@@ -131,14 +131,13 @@ class ReplayFold:
                     )
                 )
             events = self.grader.update(tables[:-1])
+            closed = self.tracker.update(tables[0], tables[-1])
             if events:
                 self.events.extend(events)
                 self._levels(events)
-            closed = self.tracker.update(tables[0], tables[-1])
             if b0[n] != b0[n + 1]:
                 self._traces(t, rows0, b0[n], b0[n + 1])
-            else:
-                self._ticks += 1
+            self._tick_done(t)
             for inc in closed:
                 self._close(inc)
 
@@ -158,7 +157,10 @@ class ReplayFold:
             if is_open(key):
                 trace = self.traces.get(key)
                 if trace is None:
-                    trace = self.traces[key] = list(self.recent.pop(key, ()))
+                    # its rows of the lookahead before now (older ones may not be pruned yet)
+                    since = t - self.lookahead_s
+                    before = self.recent.pop(key, ())
+                    trace = self.traces[key] = [r for r in before if r[0] >= since]
                     alert = self.grader.alert(*key)
                     if alert is not None:
                         self.alert_of[key] = (alert.raised_s, alert.peak)
@@ -170,6 +172,9 @@ class ReplayFold:
             q.append(row)
             while q[0][0] < t - self.lookahead_s:
                 q.popleft()
+
+    def _tick_done(self, t: float) -> None:
+        """Every 256 ticks, forget the recent rows of pairs not seen for a lookahead."""
         self._ticks += 1
         if self._ticks % 256 == 0:
             for key in [k for k, q in self.recent.items() if q[-1][0] < t - self.lookahead_s]:

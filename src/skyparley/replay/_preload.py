@@ -7,6 +7,11 @@ with them loaded, instead of each loading them again.
 
 from __future__ import annotations
 
+import contextlib
+
 from skyparley.replay._run import _warm
 
-_warm()
+# Should it fail, the fork server must live on: each worker then loads the kernels itself,
+# and meets the same error in its first task.
+with contextlib.suppress(Exception):
+    _warm()
