@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 import typing
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -110,6 +111,12 @@ def _warm() -> int:
     )
     job = PartitionJob(-1, rows, np.array([0.0]), 0.0, (SeparationMinima(),), False)
     return len(detect_partition(job).conflicts)
+
+
+def _warm_quietly() -> None:
+    """:func:`_warm`, silent: should it fail, detection meets the same error and reports it."""
+    with contextlib.suppress(Exception):
+        _warm()
 
 
 @contextlib.contextmanager
@@ -223,6 +230,13 @@ def _replay(
 ) -> ReplayResult:
     tactical = proto.tactical
     with _executor(workers, scheduler) as (pool, in_flight):
+        warming = None
+        if pool is None:
+            # Detection runs in this process: load its kernels (numba's cache, about a
+            # second) while the files are read, much of which is Arrow and zlib work that
+            # leaves the interpreter free.
+            warming = threading.Thread(target=_warm_quietly, name="replay-warm", daemon=True)
+            warming.start()
         spill = Spill(tmp / ".spill", BUCKET_S)
         spill.folder.mkdir()
         read_rows = 0
@@ -234,6 +248,8 @@ def _replay(
                 progress("read", read_rows, 0)
 
         reports = ingest(files, spill, skip_bad=skip_bad, progress=on_read)
+        if warming is not None:
+            warming.join()
         rows = sum(r.used for r in reports)
         if rows == 0:
             raise InputError(field="INPUT", reason="no usable track rows in " + ", ".join(files))
