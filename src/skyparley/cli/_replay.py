@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-from tqdm import tqdm
+from typing import Any
 
 from skyparley.domain.times import format_time
 from skyparley.replay import replay
@@ -20,9 +19,13 @@ def _say(text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handle ``skyparley replay``."""
     tty = sys.stderr.isatty()
-    bars: dict[str, tqdm] = {}
+    bars: dict[str, Any] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
+        if not tty:
+            return  # bars only on a terminal (tqdm is not even imported otherwise)
+        from tqdm import tqdm  # noqa: PLC0415
+
         bar = bars.get(stage)
         if bar is None:
             for other in bars.values():
@@ -34,7 +37,6 @@ def run(args: argparse.Namespace) -> int:
                 unit_scale=True,
                 file=sys.stderr,
                 delay=1.0,
-                disable=not tty,
                 desc=stage,
             )
         bar.update(done - bar.n)
