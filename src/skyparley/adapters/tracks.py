@@ -362,6 +362,14 @@ def _json_column(values: list[Any], type_: Any) -> pa.Array:
     return pa.array(text, type=pa.string())
 
 
+def _json_type(layout: _Layout, name: str) -> pa.DataType:
+    """The Arrow type a JSON column of the layout is read as: text ids, a boolean ground
+    flag, numbers for the rest."""
+    if name == layout.id:
+        return pa.string()
+    return pa.bool_() if name == layout.onground else pa.float64()
+
+
 def _arrow_records(path: str, data: bytes) -> _Source | None:
     """A JSON array of flat records, the way ``traffic`` and pandas write it (``[{...},{...}]``
     on one line), read by Arrow's multi-threaded JSON reader; ``None`` for anything else.
@@ -386,15 +394,12 @@ def _arrow_records(path: str, data: bytes) -> _Source | None:
         return None
     if table.num_rows != body.count(b"},{") + 1:
         return None  # records not separated by exactly "},{" (Arrow takes "}{" or "} {")
-    if table.num_rows == 0:
-        return None
     layout = _TRAFFIC
-    types = {layout.id: pa.string(), layout.onground: pa.bool_()}
     columns: dict[str, pa.Array] = {}
     for name in layout.columns:
         if name not in table.column_names:
             continue
-        want = types.get(name, pa.float64())
+        want = _json_type(layout, name)
         arr = _plain(table.column(name))
         if pa.types.is_null(arr.type):
             arr = pa.nulls(len(arr), type=want)
@@ -453,14 +458,13 @@ def _read_json(path: str) -> _Source:
         rows = rows[is_record]
 
     layout = _TRAFFIC
-    types = {layout.time: pa.float64(), layout.id: pa.string(), layout.onground: pa.bool_()}
     columns: dict[str, pa.Array] = {}
     for name in layout.columns:
         try:
             values = list(map(itemgetter(name), records))
         except KeyError:
             values = [r.get(name) for r in records]
-        arr = _json_column(values, types.get(name, pa.float64()))
+        arr = _json_column(values, _json_type(layout, name))
         if arr.null_count < len(arr) or any(name in r for r in records):
             columns[name] = arr
     if records:
