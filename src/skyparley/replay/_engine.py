@@ -169,10 +169,8 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
     if len(table) == 0 or len(job.ticks_s) == 0:
         return _empty(len(job.ticks_s), job.index, parties)
     step, row = snapshot_rows(table, job.ticks_s, stale_s=job.stale_s)
-    groups = None
-    if job.cross_party_only:  # codes for the whole partition: equal exactly where parties are
-        party = table.party if table.party is not None else np.full(len(table), "", object)
-        groups = party_groups(party, table.id)
+    # Codes for the whole partition: equal exactly where the parties are.
+    groups = party_groups(table.party, table.id) if job.cross_party_only else None
     aircraft_ticks = len(row)
     parts: list[dict[str, Any]] = []
     # Blocks of whole ticks: until a block holds BLOCK_STATES states or BLOCK_TICKS ticks.
@@ -268,8 +266,14 @@ def _detect_block(
     order = np.lexsort((cand.j, cand.i))
     ii = cand.i[order]
     jj = cand.j[order]
+    # Positions of the candidates' states only (NaN elsewhere, never read): every conflict
+    # below is a candidate.
+    lat = np.full(len(k), np.nan)
+    lon = np.full(len(k), np.nan)
+    used = np.unique(np.concatenate([ii, jj]))
+    at_used = ecef_to_geodetic(k.pos_m[used])
+    lat[used], lon[used] = at_used.lat_deg, at_used.lon_deg
     out: list[dict[str, Any]] = []
-    geo: Any = None
     for s, m in enumerate(minima):
         g = cpa.pair_geometry(
             k,
@@ -284,13 +288,6 @@ def _detect_block(
             continue
         i = ii[keep]
         j = jj[keep]
-        if geo is None:
-            # Positions only of the states in some conflict: -1 elsewhere, never read.
-            used = np.unique(np.concatenate([ii, jj]))
-            at = np.full(len(k), -1, dtype=np.int64)
-            at[used] = np.arange(len(used))
-            g_used = ecef_to_geodetic(k.pos_m[used])
-            geo = (at, g_used.lat_deg, g_used.lon_deg)
         out.append(
             {
                 "set": np.full(len(i), s, dtype=np.int8),
@@ -305,11 +302,11 @@ def _detect_block(
                 "vdist_ft": m_to_ft(g.vdist_m[keep]),
                 "vdist_cpa_ft": m_to_ft(g.vdist_cpa_m[keep]),
                 "los": g.los[keep],
-                "lat_a": geo[1][geo[0][i]],
-                "lon_a": geo[2][geo[0][i]],
+                "lat_a": lat[i],
+                "lon_a": lon[i],
                 "alt_a_ft": m_to_ft(k.alt_m[i]),
-                "lat_b": geo[1][geo[0][j]],
-                "lon_b": geo[2][geo[0][j]],
+                "lat_b": lat[j],
+                "lon_b": lon[j],
                 "alt_b_ft": m_to_ft(k.alt_m[j]),
             }
         )
