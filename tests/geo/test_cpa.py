@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from unittest import mock
 
 import numpy as np
@@ -409,3 +411,24 @@ def test_horizontal_distance_is_within_10_m_of_the_wgs84_geodesic() -> None:
     )
     err = np.abs(g.hdist_m - dist)
     assert err.max() < 10.0, f"worst {err.max():.2f} m at {dist[err.argmax()]:.0f} m"
+
+
+def test_loading_the_kernels_leaves_scipy_linalg_unloaded_and_importable() -> None:
+    """The kernels load without numba's BLAS probe (scipy.linalg, about 0.3 s of every
+    replay's start), and scipy.linalg still imports normally afterwards."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from skyparley.geo import cpa\n"
+        "k = cpa.kinematics([35.0, 35.0], [38.0, 38.01], [3000.0] * 2, [100.0] * 2,"
+        " [90.0, 270.0], [0.0] * 2)\n"
+        "assert len(cpa.detect_conflict_pairs(k, hsep_m=9260.0, vsep_m=300.0,"
+        " lookahead_s=300.0).i) == 1\n"
+        "print('scipy.linalg' in sys.modules)\n"
+        "import scipy.linalg\n"
+        "print(scipy.linalg.norm([3.0, 4.0]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    ).stdout.split()
+    assert out == ["False", "5.0"]

@@ -10,9 +10,32 @@ ever formed: memory grows with N plus the number of grid entries and conflicts.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
-from numba import njit
+
+
+def _load_numba_without_blas_check() -> None:
+    """Import numba's array maths without its BLAS probe.
+
+    ``numba.np.arraymath`` checks at import that a BLAS is there by importing
+    ``scipy.linalg``: about 0.3 s, a quarter of loading these kernels from numba's cache.
+    Nothing here does linear algebra. With ``scipy.linalg`` briefly marked as missing the
+    probe answers at once (numba then takes its own inner product for the few functions that
+    would call a BLAS); the mark is removed at once, so a later ``import scipy.linalg`` works.
+    """
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]
+    try:
+        import numba.np.arraymath  # noqa: F401, PLC0415
+    finally:
+        del sys.modules["scipy.linalg"]
+
+
+_load_numba_without_blas_check()
+
+from numba import njit  # noqa: E402
 
 # A cell key packs the time slice (3 bits) and four grid indices (15 bits each, offset to be
 # unsigned) into one int64.
