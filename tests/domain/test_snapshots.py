@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skyparley.domain.traffic import TrackTable, iter_snapshots, snapshot_rows
+from skyparley.domain.traffic import TrackTable, iter_snapshots, snapshot_rows, sorted_codes
 from skyparley.errors import InputError
 
 
@@ -98,3 +98,15 @@ def test_fractional_times_match_the_definition(
     times = np.asarray(steps, dtype=np.float64)
     step, row = snapshot_rows(table, times, stale_s=stale_s)
     assert list(zip(step.tolist(), row.tolist(), strict=True)) == _reference(table, times, stale_s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=4), max_size=40))
+def test_sorted_codes_rank_ids_as_sorted_text(ids: list[str]) -> None:
+    """Codes follow the ids' text order: equal ids share a code, and codes are ranks among
+    the distinct ids sorted (the order each picture lists its aircraft in)."""
+    values = np.array(ids, dtype=object)
+    uniq, codes = sorted_codes(values)
+    assert uniq == sorted(set(ids))
+    assert codes.dtype == np.int64
+    assert [uniq[c] for c in codes.tolist()] == ids

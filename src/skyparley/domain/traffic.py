@@ -21,6 +21,7 @@ __all__ = [
     "TrackTable",
     "iter_snapshots",
     "snapshot_rows",
+    "sorted_codes",
     "step_times",
 ]
 
@@ -231,6 +232,20 @@ def step_times(start_s: float, end_s: float, step_s: float) -> FloatArray:
     return start_s + step_s * np.arange(count, dtype=np.float64)
 
 
+def sorted_codes(values: StrArray) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """The distinct texts of ``values`` in sorted order, and each value's index among them.
+
+    What ``np.unique(values.astype(str), return_inverse=True)`` gives for ids, without
+    copying every id into a fixed-width array and sorting them all: a set of the distinct
+    ids, sorted, and one lookup per value (several times faster on a partition's rows).
+    """
+    texts = values.tolist()
+    uniq = sorted(set(texts))
+    index = {v: k for k, v in enumerate(uniq)}
+    codes = np.fromiter(map(index.__getitem__, texts), dtype=np.int64, count=len(texts))
+    return uniq, codes
+
+
 def snapshot_rows(
     table: TrackTable, times_s: FloatArray, *, stale_s: float = 30.0
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -250,8 +265,7 @@ def snapshot_rows(
     empty = np.zeros(0, dtype=np.int64)
     if len(table) == 0 or len(times) == 0:
         return empty, empty
-    _, code = np.unique(table.id.astype(str), return_inverse=True)
-    code = np.asarray(code, dtype=np.int64).reshape(-1)
+    _, code = sorted_codes(table.id)
     # Rows by aircraft, then in table order (time-sorted, so ties keep their order).
     order = np.argsort(code, kind="stable")
     by_code = code[order]

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyparley.domain.separation import SeparationMinima
-from skyparley.domain.traffic import TrackTable, snapshot_rows
+from skyparley.domain.traffic import TrackTable, snapshot_rows, sorted_codes
 from skyparley.geo import cpa
 from skyparley.geo.units import fpm_to_ms, ft_to_m, kt_to_ms, m_to_ft, m_to_nm, nm_to_m
 from skyparley.geo.wgs84 import ecef_to_geodetic
@@ -136,14 +136,12 @@ def party_groups(party: npt.NDArray[np.object_] | None, ids: npt.NDArray[np.obje
     """An integer per aircraft for skipping same-party pairs: its party's code, or, for an
     aircraft without a party, a code of its own (it is never taken for another's party)."""
     if party is None:
-        _, codes = np.unique(ids.astype(str), return_inverse=True)
-        return np.asarray(codes, dtype=np.int64) + 1
-    names, codes = np.unique(party.astype(str), return_inverse=True)
-    out = np.asarray(codes, dtype=np.int64)
-    unknown = party.astype(str) == ""
-    if unknown.any():
-        _, own = np.unique(ids[unknown].astype(str), return_inverse=True)
-        out[unknown] = len(names) + np.asarray(own, dtype=np.int64)
+        return sorted_codes(ids)[1] + 1
+    names, out = sorted_codes(party)
+    if "" in names:
+        unknown = party == ""
+        _, own = sorted_codes(ids[unknown])
+        out[unknown] = len(names) + own
     return out
 
 
