@@ -247,7 +247,11 @@ def sorted_codes(values: StrArray) -> tuple[list[str], npt.NDArray[np.int64]]:
 
 
 def snapshot_rows(
-    table: TrackTable, times_s: FloatArray, *, stale_s: float = 30.0
+    table: TrackTable,
+    times_s: FloatArray,
+    *,
+    stale_s: float = 30.0,
+    id_codes: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Which report each aircraft shows at each step time, for all steps at once.
 
@@ -255,7 +259,8 @@ def snapshot_rows(
     step and, within a step, by aircraft id. At a step time ``t`` an aircraft shows its latest
     report at or before ``t`` (of several at the same time, the last in table order), if that
     report is no older than ``stale_s``. :func:`iter_snapshots` yields the same pictures one
-    step at a time.
+    step at a time. ``id_codes``, when the caller has them, are the rows' codes from
+    :func:`sorted_codes` of ``table.id``.
     """
     if not stale_s >= 0.0:
         raise InputError(field="stale_s", reason=f"must be zero or positive, got {stale_s!r}")
@@ -265,7 +270,7 @@ def snapshot_rows(
     empty = np.zeros(0, dtype=np.int64)
     if len(table) == 0 or len(times) == 0:
         return empty, empty
-    _, code = sorted_codes(table.id)
+    code = sorted_codes(table.id)[1] if id_codes is None else id_codes
     # Rows by aircraft, then in table order (time-sorted, so ties keep their order).
     order = np.argsort(code, kind="stable")
     by_code = code[order]

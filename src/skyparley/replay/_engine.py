@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyparley.domain.separation import SeparationMinima
-from skyparley.domain.traffic import TrackTable, snapshot_rows, sorted_codes
+from skyparley.domain.traffic import TrackTable, snapshot_rows
 from skyparley.geo import cpa
 from skyparley.geo.units import fpm_to_ms, ft_to_m, kt_to_ms, m_to_ft, m_to_nm, nm_to_m
 from skyparley.geo.wgs84 import ecef_to_geodetic
@@ -132,16 +132,28 @@ def _parties(rows: pa.Table) -> dict[str, str]:
     return {i: p for i, p in zip(ids, names, strict=True) if p}
 
 
-def party_groups(party: npt.NDArray[np.object_] | None, ids: npt.NDArray[np.object_]) -> IntArray:
-    """An integer per aircraft for skipping same-party pairs: its party's code, or, for an
-    aircraft without a party, a code of its own (it is never taken for another's party)."""
-    if party is None:
-        return sorted_codes(ids)[1] + 1
-    names, out = sorted_codes(party)
-    if "" in names:
-        unknown = party == ""
-        _, own = sorted_codes(ids[unknown])
-        out[unknown] = len(names) + own
+def text_codes(column: pa.ChunkedArray) -> tuple[list[str], IntArray]:
+    """:func:`~skyparley.domain.traffic.sorted_codes` of an Arrow text column without nulls,
+    by Arrow's dictionary encoding (about four times faster than through Python strings).
+    Arrow sorts text by its UTF-8 bytes, which is the order of code points, as Python does."""
+    enc = column.combine_chunks().dictionary_encode()
+    order = pc.array_sort_indices(enc.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    codes: IntArray = rank[enc.indices.to_numpy()]
+    return enc.dictionary.take(order).to_pylist(), codes
+
+
+def party_groups(rows: pa.Table, id_codes: IntArray) -> IntArray:
+    """An integer per row for skipping same-party pairs: its party's code, or, for an
+    aircraft without a party, a code of its own (it is never taken for another's party).
+    ``id_codes`` are the rows' aircraft codes (:func:`text_codes` of the ids)."""
+    if "party" not in rows.column_names:
+        return id_codes + 1
+    names, out = text_codes(rows.column("party").fill_null(""))
+    if names and names[0] == "":  # the empty text sorts first
+        unknown = out == 0
+        out[unknown] = len(names) + id_codes[unknown]
     return out
 
 
@@ -166,9 +178,10 @@ def detect_partition(job: PartitionJob) -> PartitionResult:
     parties = _parties(job.rows)
     if len(table) == 0 or len(job.ticks_s) == 0:
         return _empty(len(job.ticks_s), job.index, parties)
-    step, row = snapshot_rows(table, job.ticks_s, stale_s=job.stale_s)
+    _, id_codes = text_codes(job.rows.column("id"))
+    step, row = snapshot_rows(table, job.ticks_s, stale_s=job.stale_s, id_codes=id_codes)
     # Codes for the whole partition: equal exactly where the parties are.
-    groups = party_groups(table.party, table.id) if job.cross_party_only else None
+    groups = party_groups(job.rows, id_codes) if job.cross_party_only else None
     aircraft_ticks = len(row)
     parts: list[dict[str, Any]] = []
     # Blocks of whole ticks: until a block holds BLOCK_STATES states or BLOCK_TICKS ticks.
