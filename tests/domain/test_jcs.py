@@ -76,3 +76,78 @@ def test_member_order_is_by_utf16_code_units() -> None:
     assert jcs.dumps({"\U0001f600": 1, "\uff61": 2}).index("😀".encode()) < jcs.dumps(
         {"\U0001f600": 1, "\uff61": 2}
     ).index("｡".encode())
+
+
+def _general(value: Any) -> bytes | type[Exception]:
+    try:
+        return jcs._general(value)
+    except jcs.CanonicalError:
+        return ValueError
+
+
+# What the fast path takes: whole floats (their ".0" is cut), strings that look like numbers
+# or hold quotes and backslashes, names that sort differently in UTF-16 than in code points.
+_TRICKY_TEXT = st.one_of(
+    _TEXT,
+    st.sampled_from(["1.0,", "a.0]", '".0}"', "\\", '\\"', "1e+5", "-0.0", "9" * 17, "\uff61"]),
+)
+_FAST_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**54), 2**54),
+    st.integers(-(10**6), 10**6).map(float),
+    st.floats(-1e17, 1e17),
+    _FLOATS,
+    _TRICKY_TEXT,
+)
+_FAST_JSON = st.recursive(
+    _FAST_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5), st.dictionaries(_TRICKY_TEXT, inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_FAST_JSON)
+def test_the_fast_path_gives_the_general_bytes_or_declines(value: Any) -> None:
+    fast = jcs._fast(value)
+    general = _general(value)
+    assert fast is None or fast == general
+    assert _ours(value) == general == _reference(value)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_JSON)
+def test_the_general_path_alone_gives_the_reference_bytes(value: Any) -> None:
+    assert _general(value) == _reference(value)
+
+
+def test_the_fast_path_takes_geometry_and_whole_numbers() -> None:
+    finding = {
+        "id": "28efc5e795191a819a24b4ca8ecf0f96",
+        "overlap": {
+            "area": {"type": "Polygon", "coordinates": [[[39.62911488289209, 34.4], [1.5, 2.0]]]},
+            "area_km2": 126.77760322514915,
+            "lower": 8513.0,
+            "upper": 0.0,
+        },
+        "detail": 'within the buffers "5 NM", 1.0, of it',
+        "current": True,
+        "message": None,
+    }
+    fast = jcs._fast(finding)
+    assert fast is not None
+    assert fast == jcs._general(finding) == rfc8785.dumps(finding)
+    assert b'"lower":8513,' in fast
+    assert b'"upper":0}' in fast
+    assert b"1.0, of it" in fast
+
+
+@pytest.mark.parametrize(
+    "value",
+    [-0.0, 1e16, 1e-6, 2**53, 12345678901234567.0, math.nan, {"a": math.inf}, (1,), {1: 2}],
+)
+def test_the_fast_path_declines_what_it_cannot_prove(value: Any) -> None:
+    assert jcs._fast(value) is None
