@@ -151,9 +151,7 @@ class Signature:
             idem=self.idem,
             body=body,
         )
-        return SignedEntry(
-            canonical=entry.canonical_bytes(), signature=sig, key_id=bytes.fromhex(self.kid)
-        )
+        return SignedEntry.of(entry, sig, bytes.fromhex(self.kid))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form of the envelope."""

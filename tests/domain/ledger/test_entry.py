@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
+import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.strategies import bit_of, flip_bit
 
 from skyparley.domain.ledger import (
     COSIGNATURE_V1,
+    ENTRY_SIGNATURE_CONTEXT,
     Checkpoint,
     Entry,
     KeyRing,
@@ -20,6 +23,7 @@ from skyparley.domain.ledger import (
     SignedEntry,
     SigningKey,
     Witness,
+    canonical_json,
     entry_hash,
     inclusion_proof,
     leaf_hash,
@@ -130,6 +134,59 @@ def test_a_signed_entry_verifies_and_its_leaf_round_trips() -> None:
     leaf = signed.leaf_bytes()
     assert leaf.startswith(b'{"entry":' + e.canonical_bytes() + b',"kid":"')
     assert SignedEntry.from_leaf(leaf) == signed
+
+
+_BODIES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**53) + 1, 2**53 - 1),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=8),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500)
+@given(_BODIES | st.just({"x": 2.0**53}), st.one_of(st.none(), st.just("ab" * 32)))
+def test_the_quick_ways_give_the_bytes_and_entries_of_the_general_ones(
+    body: object, prev: str | None
+) -> None:
+    # canonical_bytes splices the body's bytes kept from construction; sign_entry keeps the
+    # entry rather than parsing its bytes back; the leaf is a concatenation
+    e = entry(body=body, prev=prev)
+    assert e.canonical_bytes() == canonical_json(e.to_json())
+    signature = BLUE.sign(ENTRY_SIGNATURE_CONTEXT + e.canonical_bytes())
+    try:
+        general = SignedEntry(e.canonical_bytes(), signature, BLUE.key_id)
+    except LedgerInputError as exc:  # a float from 2**53 up: its integer text is refused
+        with pytest.raises(LedgerInputError, match=re.escape(str(exc))):
+            sign_entry(e, BLUE)
+        with pytest.raises(LedgerInputError, match=re.escape(str(exc))):
+            SignedEntry.of(e, signature, BLUE.key_id)
+        return
+    signed = sign_entry(e, BLUE)
+    assert SignedEntry.of(e, signature, BLUE.key_id) == signed
+    assert signed == general
+    assert signed.entry == general.entry == e
+    assert signed.leaf_bytes() == canonical_json(
+        {
+            "entry": json.loads(signed.canonical),
+            "kid": BLUE.key_id.hex(),
+            "sig": base64.b64encode(signed.signature).decode("ascii"),
+        }
+    )
+    hashed = Entry(LOG, "blue", "text", "2015-10-10T09:00:00Z", prev, "b1", body_sha256="cd" * 32)
+    assert hashed.canonical_bytes() == canonical_json(hashed.to_json())
+
+
+def test_signing_keeps_the_entry_it_signs() -> None:
+    e = entry()
+    assert sign_entry(e, BLUE).entry is e  # not parsed back from its bytes
 
 
 def test_a_wrong_key_is_refused() -> None:

@@ -140,6 +140,7 @@ class Entry:
     idem: str
     body: JSONValue = None
     body_sha256: str | None = None
+    _body_bytes: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("log_id", "party", "kind", "idem"):
@@ -168,7 +169,8 @@ class Entry:
                 raise LedgerInputError(
                     field="body_sha256", reason="must be 64 lowercase hex digits"
                 )
-        canonical_json(self.body, field="body")  # refuses NaN and out-of-range numbers early
+        # refuses NaN and out-of-range numbers early; kept for canonical_bytes
+        object.__setattr__(self, "_body_bytes", canonical_json(self.body, field="body"))
 
     def to_json(self) -> dict[str, JSONValue]:
         """The entry as a JSON object (the members of the module notes)."""
@@ -187,8 +189,23 @@ class Entry:
         return obj
 
     def canonical_bytes(self) -> bytes:
-        """The RFC 8785 bytes of :meth:`to_json`: what is hashed and signed."""
-        return canonical_json(self.to_json())
+        """The RFC 8785 bytes of :meth:`to_json`: what is hashed and signed.
+
+        ``body`` sorts first of the members, so its canonical bytes (made when the entry
+        was) open the object, and only the other members are encoded here.
+        """
+        rest: dict[str, JSONValue] = {
+            "client_time": self.client_time,
+            "idem": self.idem,
+            "kind": self.kind,
+            "log_id": self.log_id,
+            "party": self.party,
+            "prev": self.prev,
+        }
+        if self.body_sha256 is not None:
+            rest["body_sha256"] = self.body_sha256  # sorts first of these
+            return canonical_json(rest)
+        return b'{"body":' + self._body_bytes + b"," + canonical_json(rest)[1:]
 
     @classmethod
     def from_json(cls, obj: object) -> Entry:
@@ -278,15 +295,25 @@ class SignedEntry:
     _entry: Entry = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._check_lengths()
+        object.__setattr__(self, "_entry", Entry.from_canonical(self.canonical))
+
+    @classmethod
+    def of(cls, entry: Entry, signature: bytes, key_id: bytes) -> SignedEntry:
+        """The signed entry of ``entry`` (its :meth:`Entry.canonical_bytes`), keeping the
+        entry as it is rather than parsing its bytes back (what construction does)."""
+        return _signed_of(entry, entry.canonical_bytes(), signature, key_id)
+
+    def _check_lengths(self) -> None:
         if len(self.signature) != 64:
             raise LedgerInputError(field="sig", reason="an Ed25519 signature is 64 bytes")
         if len(self.key_id) != 4:
             raise LedgerInputError(field="kid", reason="a key id is 4 bytes")
-        object.__setattr__(self, "_entry", Entry.from_canonical(self.canonical))
 
     @property
     def entry(self) -> Entry:
-        """The entry, parsed from the canonical bytes."""
+        """The entry, parsed from the canonical bytes (or the one it was made from, by
+        :meth:`of`, equal to it)."""
         return self._entry
 
     @property
@@ -295,13 +322,19 @@ class SignedEntry:
         return hashlib.sha256(self.canonical).hexdigest()
 
     def leaf_bytes(self) -> bytes:
-        """The Merkle leaf: canonical ``{"entry": …, "kid": …, "sig": …}`` (module notes)."""
-        return canonical_json(
-            {
-                "entry": json.loads(self.canonical),
-                "kid": self.key_id.hex(),
-                "sig": base64.b64encode(self.signature).decode("ascii"),
-            }
+        """The Merkle leaf: canonical ``{"entry": …, "kid": …, "sig": …}`` (module notes).
+
+        The members sort as written and the entry's bytes are canonical already, so the leaf
+        is their concatenation (hex and base64 need no escaping).
+        """
+        return (
+            b'{"entry":'
+            + self.canonical
+            + b',"kid":"'
+            + self.key_id.hex().encode("ascii")
+            + b'","sig":"'
+            + base64.b64encode(self.signature)
+            + b'"}'
         )
 
     @classmethod
@@ -323,12 +356,31 @@ class SignedEntry:
         return cls(canonical=entry.canonical_bytes(), signature=raw_sig, key_id=bytes.fromhex(kid))
 
 
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _signed_of(entry: Entry, canonical: bytes, signature: bytes, key_id: bytes) -> SignedEntry:
+    """:meth:`SignedEntry.of` where ``canonical`` is ``entry.canonical_bytes()`` already.
+
+    Parsing the bytes back gives the entry again, except where a float of the body from
+    2**53 up is written as an integer that JCS cannot read back: bytes with a run of 16
+    digits anywhere take the general construction, which refuses those as it always has.
+    """
+    if b"0" * 16 in canonical.translate(_DIGITS_AS_ZERO):
+        return SignedEntry(canonical=canonical, signature=signature, key_id=key_id)
+    signed = object.__new__(SignedEntry)
+    object.__setattr__(signed, "canonical", canonical)
+    object.__setattr__(signed, "signature", signature)
+    object.__setattr__(signed, "key_id", key_id)
+    signed._check_lengths()
+    object.__setattr__(signed, "_entry", entry)
+    return signed
+
+
 def sign_entry(entry: Entry, key: SigningKey) -> SignedEntry:
     """The entry signed by its author's key (whose name need not be the party id)."""
     data = entry.canonical_bytes()
-    return SignedEntry(
-        canonical=data, signature=key.sign(ENTRY_SIGNATURE_CONTEXT + data), key_id=key.key_id
-    )
+    return _signed_of(entry, data, key.sign(ENTRY_SIGNATURE_CONTEXT + data), key.key_id)
 
 
 def verify_entry(
