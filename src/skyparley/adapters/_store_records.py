@@ -7,12 +7,20 @@
   form keeps milliseconds). Data that JSON cannot hold (NaN, a set) is refused with a
   ``ValueError`` before anything is written.
 - How a conflict names its key (``notice russia/ru-1@2``), and the paging checks of reads.
+
+The JSON text is the standard library's (sorted keys, no spaces, no ASCII escaping, floats
+as ``repr`` writes them); ``orjson`` writes and reads it where it gives the same text or
+value, some five to twenty times faster on a finding's geometry (see :func:`dumps` and
+:func:`loads`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Final
+
+import orjson
 
 from skyparley.domain.notices import OperationNotice, ProtectedArea
 from skyparley.domain.records import (
@@ -37,6 +45,7 @@ __all__ = [
     "check_page",
     "conflict",
     "dumps",
+    "dumps_read_back",
     "escalation_key",
     "finding_key",
     "loads",
@@ -58,21 +67,89 @@ STORED_LIMITS: Final = VolumeLimits(
 limits when it was filed, and a stored one is never refused on the way out."""
 
 
-def dumps(value: object) -> str:
-    """Compact JSON with sorted keys; NaN and infinities are refused."""
+_ORJSON_OPTIONS: Final = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _json_dumps(value: object) -> str:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
 
 
+def _refuse(obj: object) -> Any:
+    raise TypeError
+
+
+def _fast_dumps(value: object) -> tuple[str, Any] | None:
+    """orjson's text of ``value`` and its value read back, where the text is provably the
+    standard library's; None elsewhere.
+
+    orjson escapes strings as the standard library's C encoder does (every code point
+    checked), sorts members by code point as ``sort_keys`` does, and writes a float with the
+    digits and the form of ``repr`` except in two ranges: below 1e-4 (``0.00005`` for
+    ``5e-05``) and in exponent form (``1e-7`` for ``1e-07``). Its text is kept when it took
+    the value with no help (only exact ``dict``, ``list``, ``tuple``, ``str``, ``int``,
+    ``float``, ``bool`` and ``None``, names all ``str``), neither range appears outside
+    strings, and reading it back gives a value equal to ``value``: NaN and infinity, which
+    it writes as ``null`` where the standard library refuses them, and an enum or UUID,
+    which it writes as its value, fail that test (so does a tuple: it takes the slow way).
+    """
+    try:
+        data = orjson.dumps(value, default=_refuse, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    # what lies outside strings (cut the slow way where a quote or a backslash is escaped)
+    bare = _STRING.sub(b"", data) if b'\\"' in data else b"".join(data.split(b'"')[0::2])
+    if b"e" in bare.replace(b"true", b"").replace(b"false", b"") or b"0.0000" in bare:
+        return None
+    back = orjson.loads(data)
+    if back != value:
+        return None
+    return data.decode("utf-8"), back
+
+
+def dumps(value: object) -> str:
+    """Compact JSON with sorted keys; NaN and infinities are refused."""
+    fast = _fast_dumps(value)
+    return fast[0] if fast is not None else _json_dumps(value)
+
+
+def dumps_read_back(value: object) -> tuple[str, Any]:
+    """:func:`dumps` of ``value``, and the value :func:`loads` reads back from it (a fresh
+    copy), without reading the text a second time where the fast path already did."""
+    fast = _fast_dumps(value)
+    if fast is not None:
+        return fast
+    text = _json_dumps(value)
+    return text, loads(text)
+
+
 def loads(text: str) -> Any:
-    """The value of a JSON text written by :func:`dumps`."""
+    """The value of a JSON text written by :func:`dumps`.
+
+    orjson reads it where it gives what the standard library gives: it turns an integer
+    beyond 64 bits into a float, so a text with a run of 19 digits takes the standard
+    library, as does one it refuses (NaN, a lone surrogate escaped, a number too large).
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    if b"0" * 19 not in data.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
     return json.loads(text)
 
 
 def normalised(value: dict[str, Any]) -> dict[str, Any]:
     """``value`` as it comes back from storage (a fresh copy, through JSON)."""
-    out: dict[str, Any] = loads(dumps(value))
+    out: dict[str, Any] = dumps_read_back(value)[1]
     return out
 
 

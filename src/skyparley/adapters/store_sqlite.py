@@ -67,6 +67,7 @@ from skyparley.adapters._store_records import (
     check_page,
     conflict,
     dumps,
+    dumps_read_back,
     escalation_key,
     finding_key,
     loads,
@@ -510,15 +511,16 @@ def _incident(row: Sequence[Any]) -> IncidentRecord:
     )
 
 
-def _message(row: Sequence[Any]) -> MessageRecord:
+def _message(row: Sequence[Any], *, parsed: bool = False) -> MessageRecord:
+    """A message from its row (``parsed``: ``to`` and ``content`` already read from JSON)."""
     return MessageRecord(
         seq=row[0],
         id=row[1],
         thread=row[2],
         sender=row[3],
-        to=tuple(loads(row[4])),
+        to=tuple(row[4] if parsed else loads(row[4])),
         kind=row[5],
-        content=loads(row[6]),
+        content=row[6] if parsed else loads(row[6]),
         sent_s=row[7],
         requires_ack=bool(row[8]),
         deadline_s=row[9],
@@ -646,8 +648,10 @@ class SqliteStore:
         findings = [(r, dumps(r.data)) for r in changes.findings]
         for inc in changes.incidents:
             dumps(inc.data)  # refuses what JSON cannot hold before the transaction starts
-        messages = [(r, dumps(list(r.to)), dumps(r.content)) for r in changes.messages]
-        events = [(e, dumps(e.data)) for e in changes.events]
+        messages = [
+            (r, dumps_read_back(list(r.to)), dumps_read_back(r.content)) for r in changes.messages
+        ]
+        events = [(e, dumps_read_back(e.data)) for e in changes.events]
         with self._lock:
             if self._closed:
                 raise SkyparleyError(f"{self._path}: the store is closed")
@@ -777,26 +781,32 @@ class SqliteStore:
     @staticmethod
     def _write_messages(
         conn: sqlite3.Connection,
-        messages: list[tuple[MessageRecord, str, str]],
+        messages: list[tuple[MessageRecord, tuple[str, Any], tuple[str, Any]]],
     ) -> list[MessageRecord]:
+        """Insert the messages; each comes back as :func:`_message` reads its row (``to``
+        and ``content`` as read back from their JSON, already at hand)."""
         out: list[MessageRecord] = []
-        for m, to, content in messages:
+        for m, (to, to_back), (content, content_back) in messages:
             row = (m.id, m.thread, m.sender, to, m.kind, content, m.sent_s, m.requires_ack)
             more = (m.deadline_s, m.entry_hash, m.ledger_index, m.reply_to, m.about, m.attested)
             with _conflict_on_duplicate("messages", message_key(m)):
                 seq = conn.execute(_INSERT_MESSAGE, (*row, *more)).lastrowid
             assert seq is not None  # an INSERT into a rowid table always sets it
             conn.executemany(_INSERT_RECIPIENT, [(party, seq) for party in m.to])
-            out.append(_message((seq, *row, *more)))
+            read = (seq, m.id, m.thread, m.sender, to_back, m.kind, content_back, m.sent_s)
+            out.append(_message((*read, m.requires_ack, *more), parsed=True))
         return out
 
     @staticmethod
-    def _write_events(conn: sqlite3.Connection, events: list[tuple[Event, str]]) -> list[Event]:
+    def _write_events(
+        conn: sqlite3.Connection, events: list[tuple[Event, tuple[str, Any]]]
+    ) -> list[Event]:
+        """Insert the events; each comes back as :func:`_event` reads its row."""
         out: list[Event] = []
-        for e, data in events:
+        for e, (data, back) in events:
             cursor = conn.execute(_INSERT_EVENT, (e.party, e.type, data, e.at_s)).lastrowid
             assert cursor is not None  # an INSERT into a rowid table always sets it
-            out.append(_event((cursor, e.party, e.type, data, e.at_s)))
+            out.append(Event(cursor=cursor, party=e.party, type=e.type, data=back, at_s=e.at_s))
         return out
 
     # ------------------------------------------------------------------ tokens
