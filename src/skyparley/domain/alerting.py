@@ -270,6 +270,10 @@ def _rows_of(base: Conflicts, pairs: dict[tuple[str, str], int]) -> dict[tuple[s
     return rows
 
 
+def _by_pair(e: AlertEvent) -> tuple[str, str]:
+    return e.a, e.b
+
+
 class _PairState:
     """One pair's recent raw levels and its alert, if any."""
 
@@ -369,21 +373,26 @@ class AlertGrader:
         events: list[AlertEvent] = []
         done: list[tuple[str, str]] = []
         m, n = self._m, self._n
-        for key in sorted(self._pairs):
-            st = self._pairs[key]
+        for key, st in self._pairs.items():  # events are sorted by pair below
             hist = st.history
             level = raw.get(key, 0)
-            if st.level:
+            old = st.level
+            if old:
                 if release is None:
                     release = _release_levels(self.settings, tables[-1])
                 if key in release:  # an alert holds while the pair is not clear
-                    level = max(level, min(release[key], st.level))
+                    level = max(level, min(release[key], old))
             hist.append(level)
             if len(hist) > n:
                 del hist[0]
+            if level == old and len(hist) >= m and hist.count(old) == len(hist):
+                # Steady: the whole window is at the alert's level, so the alert neither
+                # rises nor falls; a pair with no alert and a quiet window is let go.
+                if not old:
+                    done.append(key)
+                continue
             up = sorted(hist, reverse=True)[m - 1] if len(hist) >= m else 0
             top = max(hist)
-            old = st.level
             if up > old:
                 kind = "raised" if old == 0 else "upgraded"
                 filtered = up
@@ -407,6 +416,8 @@ class AlertGrader:
                 done.append(key)
         for key in done:
             del self._pairs[key]
+        if len(events) > 1:
+            events.sort(key=_by_pair)
         return events
 
     def _event(

@@ -151,11 +151,12 @@ class LosTracker:
             b_ = list(map(str, conflicts.b.tolist()))
             tin_ = conflicts.tin_s.tolist()
             los_ = conflicts.los.tolist()
-            h_ = conflicts.hdist_nm.tolist()
-            v_ = conflicts.vdist_ft.tolist()
-            tcpa_ = conflicts.tcpa_s.tolist()
-            dcpa_ = conflicts.dcpa_nm.tolist()
-            vcpa_ = conflicts.vdist_cpa_ft.tolist()
+            if True in los_:  # the rest is read for pairs in LoS only
+                h_ = conflicts.hdist_nm.tolist()
+                v_ = conflicts.vdist_ft.tolist()
+                tcpa_ = conflicts.tcpa_s.tolist()
+                dcpa_ = conflicts.dcpa_nm.tolist()
+                vcpa_ = conflicts.vdist_cpa_ft.tolist()
         for k in range(len(conflicts)):
             tin = tin_[k]
             if not los_[k]:
@@ -185,17 +186,20 @@ class LosTracker:
                 inc.min_vdist_ft, inc.min_vdist_s = v, t
         if not self._open:
             return []
-        keep = (
-            set(zip(map(str, held.a.tolist()), map(str, held.b.tolist()), strict=True))
-            if isinstance(held, Conflicts)
-            else held
-        )
         for key in [k for k, inc in self._open.items() if k not in now and not inc.ticks]:
             if self._open[key].predicted_end_s >= t:
                 # predicted to be in LoS by now, and it is not: the prediction did not hold
                 # (a climb rate changed), so there was no loss
                 del self._open[key]
-        closed = [inc for key, inc in self._open.items() if key not in now and key not in keep]
+        out = [key for key in self._open if key not in now]
+        if not out:
+            return []
+        keep = (
+            set(zip(map(str, held.a.tolist()), map(str, held.b.tolist()), strict=True))
+            if isinstance(held, Conflicts)
+            else held
+        )
+        closed = [self._open[key] for key in out if key not in keep]
         for inc in closed:
             del self._open[(inc.a, inc.b)]
         return sorted(closed, key=lambda i: (i.start_s, i.a, i.b))
