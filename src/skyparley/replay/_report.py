@@ -495,13 +495,37 @@ class Summary:
 
     def area(self, lat: float, lon: float) -> str:
         """The protocol zone holding a position, else its 1-degree cell (``N48E002``)."""
+        return self.areas([lat], [lon])[0]
+
+    def areas(self, lat: Sequence[float], lon: Sequence[float]) -> list[str]:
+        """:meth:`area` of many positions, each zone tested on all of them at once."""
+        out: list[str | None] = [None] * len(lat)
+        left = np.arange(len(lat))
+        lat_a = np.asarray(lat, dtype=np.float64)
+        lon_a = np.asarray(lon, dtype=np.float64)
         for z in self.protocol.zones:
-            if z.area is not None and bool(covers(z.area, [lon], [lat])[0]):
-                return z.id
-        la, lo = math.floor(lat), math.floor(lon)
-        return f"{'N' if la >= 0 else 'S'}{abs(la):02d}{'E' if lo >= 0 else 'W'}{abs(lo):03d}"
+            if z.area is None or not len(left):
+                continue
+            inside = covers(z.area, lon_a[left], lat_a[left])
+            for k in left[inside].tolist():
+                out[k] = z.id
+            left = left[~inside]
+        for k in left.tolist():
+            la, lo = math.floor(lat[k]), math.floor(lon[k])
+            ns, ew = "N" if la >= 0 else "S", "E" if lo >= 0 else "W"
+            out[k] = f"{ns}{abs(la):02d}{ew}{abs(lo):03d}"
+        return [a for a in out if a is not None]
 
     def add(self, inc: Incident, name: str) -> None:
+        self.add_all([(inc, name)])
+
+    def add_all(self, items: Sequence[tuple[Incident, str]]) -> None:
+        """Count incidents, each with the name of its report."""
+        areas = self.areas([i.lat_deg for i, _ in items], [i.lon_deg for i, _ in items])
+        for (inc, name), area in zip(items, areas, strict=True):
+            self._add(inc, name, area)
+
+    def _add(self, inc: Incident, name: str, area: str) -> None:
         p = self.parties
         self.rows.append(
             {
@@ -522,7 +546,7 @@ class Summary:
                 "lat_deg": inc.lat_deg,
                 "lon_deg": inc.lon_deg,
                 "alt_ft": inc.alt_ft,
-                "area": self.area(inc.lat_deg, inc.lon_deg),
+                "area": area,
                 "alert_level": inc.alert_level,
                 "alert_raised_s": inc.alert_raised_s,
                 "report": f"incidents/{name}.html",

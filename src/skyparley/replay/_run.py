@@ -306,9 +306,9 @@ def _replay(
                 alerts.add(events)
             for r in results:
                 conflict_rows += r.conflict_rows
-                for inc, name, page in r.incidents:
+                for _, name, page in r.incidents:
                     (tmp / "incidents" / f"{name}.html").write_text(page, encoding="utf-8")
-                    summary.add(inc, name)
+                summary.add_all([(inc, name) for inc, name, _ in r.incidents])
 
         chunks = [
             list(range(c, min(c + CHUNK_PARTITIONS, len(keys))))
