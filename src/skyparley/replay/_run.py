@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import math
@@ -12,7 +13,7 @@ import tempfile
 import threading
 import typing
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -149,12 +150,50 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["skyparley.replay._preload"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    # The first process starts once the fork server has loaded the engine (about a second)
+    # and blocks whoever submits: a thread does, while this one reads the input.
+    starter = threading.Thread(
+        target=lambda: [pool.submit(_warm) for _ in range(workers)],
+        name="replay-start-workers",
+        daemon=True,
+    )
+    starter.start()
     try:
-        for _ in range(workers):
-            pool.submit(_warm)
         yield pool, 2 * workers
     finally:
+        starter.join()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _PageWriter:
+    """Writes the incident reports in a thread: creating a file can take a millisecond of
+    the kernel's time, which would hold up handing work to the pool. A write that fails
+    fails the replay (at the next write or at :meth:`close`)."""
+
+    MAX_PENDING = 256
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-pages")
+        self._pending: collections.deque[Future[int]] = collections.deque()
+
+    def __enter__(self) -> _PageWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+    def write(self, path: Path, text: str) -> None:
+        while self._pending and (self._pending[0].done() or len(self) >= self.MAX_PENDING):
+            self._pending.popleft().result()
+        self._pending.append(self._thread.submit(path.write_text, text, encoding="utf-8"))
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def close(self) -> None:
+        """Wait for every page; raises the first write's error."""
+        while self._pending:
+            self._pending.popleft().result()
 
 
 def _prepare_out(out: str) -> tuple[Path, Path]:
@@ -229,7 +268,7 @@ def _replay(
     progress: Callable[[str, int, int], None] | None,
 ) -> ReplayResult:
     tactical = proto.tactical
-    with _executor(workers, scheduler) as (pool, in_flight):
+    with _executor(workers, scheduler) as (pool, in_flight), _PageWriter() as pages:
         warming = None
         if pool is None:
             # Detection runs in this process: load its kernels (numba's cache, about a
@@ -307,7 +346,7 @@ def _replay(
             for r in results:
                 conflict_rows += r.conflict_rows
                 for _, name, page in r.incidents:
-                    (tmp / "incidents" / f"{name}.html").write_text(page, encoding="utf-8")
+                    pages.write(tmp / "incidents" / f"{name}.html", page)
                 summary.add_all([(inc, name) for inc, name, _ in r.incidents])
 
         chunks = [
@@ -353,6 +392,7 @@ def _replay(
                 progress("replay", done_ticks, count)
         take([f.result() for f in folds if f is not None])
         alerts.close()
+        pages.close()
         shutil.rmtree(spill.folder)
 
     pq.write_table(summary.table(), tmp / "incidents.parquet")
