@@ -11,9 +11,13 @@ JSON array and are read whole (they are small).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import queue
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +96,9 @@ class Spill:
     end_s: float = float("-inf")
     has_party: bool = False
     _files: int = 0
+    # Files are compressed and written by a thread while the next batch is read.
+    _writer: ThreadPoolExecutor | None = None
+    _pending: list[Future[None]] = field(default_factory=list)
 
     def add(self, table: pa.Table, file_index: int, first_row: int) -> None:
         """Spill the rows of one validated batch (the columns of ``SPILL_SCHEMA`` but
@@ -110,17 +117,38 @@ class Spill:
         ends = np.append(starts[1:], n)
         full = table.append_column("seq", pa.array(seq)).take(pa.array(order))
         full = full.select([f.name for f in SPILL_SCHEMA])
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-spill")
+        while self._pending and (self._pending[0].done() or len(self._pending) > 16):
+            self._pending.pop(0).result()  # a failed write fails here; memory stays bounded
         for key, s, e in zip(keys.tolist(), starts.tolist(), ends.tolist(), strict=True):
             path = self.folder / f"b{key}-{self._files:06d}.arrow"
             self._files += 1
             # Arrow IPC with lz4: written and read back about five times faster than Parquet.
-            feather.write_feather(full.slice(s, e - s), path, compression="lz4")
+            self._pending.append(
+                self._writer.submit(
+                    feather.write_feather, full.slice(s, e - s), path, compression="lz4"
+                )
+            )
             self.buckets.setdefault(key, []).append(path)
             self.rows[key] = self.rows.get(key, 0) + (e - s)
 
+    def flush(self) -> None:
+        """Wait until every bucket file is written; raises the first write's error."""
+        pending, self._pending = self._pending, []
+        try:
+            for f in pending:
+                f.result()
+        finally:
+            for f in pending:
+                f.cancel()
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
+
     def read(self, bucket: int, since_s: float, before_bucket: int) -> pa.Table:
         """Rows with ``since_s <= time_s`` from buckets ``bucket - before_bucket .. bucket``,
-        sorted by time then by input order."""
+        sorted by time then by input order (after :meth:`flush`)."""
         parts = []
         for k in range(bucket - before_bucket, bucket + 1):
             for path in self.buckets.get(k, []):
@@ -378,17 +406,72 @@ def _batches(path: str, skip_bad: bool) -> Iterator[Batch]:
 def ingest(
     files: list[str], spill: Spill, *, skip_bad: bool, progress: Any = None
 ) -> list[ReadReport]:
-    """Read, validate and spill every file; one merged :class:`ReadReport` per file."""
+    """Read, validate and spill every file; one merged :class:`ReadReport` per file. Each
+    file's next batch is read and checked by a thread while this one spills the last."""
     reports: list[ReadReport] = []
-    for index, path in enumerate(files):
-        parts: list[ReadReport] = []
-        kept = 0
-        for table, has_party, report in _batches(path, skip_bad):
-            spill.has_party = spill.has_party or has_party
-            spill.add(table, index, kept)
-            kept += table.num_rows
-            parts.append(report)
-            if progress is not None:
-                progress(report.rows)
-        reports.append(_merge(parts, path))
+    try:
+        for index, path in enumerate(files):
+            parts: list[ReadReport] = []
+            kept = 0
+            for table, has_party, report in _ahead(_batches(path, skip_bad)):
+                spill.has_party = spill.has_party or has_party
+                spill.add(table, index, kept)
+                kept += table.num_rows
+                parts.append(report)
+                if progress is not None:
+                    progress(report.rows)
+            reports.append(_merge(parts, path))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            spill.flush()  # no write left running in a folder about to be removed
+        raise
+    spill.flush()
     return reports
+
+
+_END = object()
+
+
+def _ahead(items: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """``items``, produced by a thread up to ``depth`` ahead of the consumer (Arrow's
+    reading and checking mostly leave the interpreter free). An error is raised where the
+    item would have been."""
+    q: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.1)
+            except queue.Full:
+                continue
+            else:
+                return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # noqa: BLE001 (handed to the consumer, raised there)
+            put((_END, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # a generator's files are closed in the thread that opened them
+
+    thread = threading.Thread(target=produce, name="replay-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is _END:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
