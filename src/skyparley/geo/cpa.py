@@ -46,6 +46,7 @@ __all__ = [
     "kinematics",
     "pair_geometry",
     "propagate",
+    "propagate_geodetic",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -135,6 +136,11 @@ def propagate(k: Kinematics, dt_s: npt.ArrayLike) -> Kinematics:
     new tangent plane with its speed kept, so short steps follow the great circle, poles
     included.
     """
+    return propagate_geodetic(k, dt_s)[0]
+
+
+def propagate_geodetic(k: Kinematics, dt_s: npt.ArrayLike) -> tuple[Kinematics, Array, Array]:
+    """:func:`propagate`, with the latitude and longitude (degrees) each aircraft reaches."""
     dt = np.broadcast_to(np.asarray(dt_s, dtype=np.float64), k.alt_m.shape)
     moved = k.pos_m + k.vel_ms * dt[:, None]
     geo = ecef_to_geodetic(moved)
@@ -145,13 +151,14 @@ def propagate(k: Kinematics, dt_s: npt.ArrayLike) -> Kinematics:
     speed1 = np.linalg.norm(vel, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(speed1 > 0.0, speed0 / speed1, 0.0)
-    return Kinematics(
+    out = Kinematics(
         pos_m=np.ascontiguousarray(geodetic_to_ecef(geo.lat_deg, geo.lon_deg, 0.0)),
         up=np.ascontiguousarray(up),
         vel_ms=np.ascontiguousarray(vel * scale[:, None]),
         alt_m=k.alt_m + k.vs_ms * dt,
         vs_ms=k.vs_ms.copy(),
     )
+    return out, geo.lat_deg, geo.lon_deg
 
 
 def _pad_m(vmax: float, hsep_m: float, lookahead_s: float) -> float:

@@ -27,7 +27,6 @@ from skyparley.domain.separation import SeparationMinima
 from skyparley.domain.traffic import TrackTable, snapshot_rows
 from skyparley.geo import cpa
 from skyparley.geo.units import fpm_to_ms, ft_to_m, kt_to_ms, m_to_ft, m_to_nm, nm_to_m
-from skyparley.geo.wgs84 import ecef_to_geodetic
 
 __all__ = ["CONFLICT_SCHEMA", "PartitionJob", "PartitionResult", "detect_partition"]
 
@@ -234,7 +233,7 @@ def _detect_block(
         fpm_to_ms(vs_fpm),
     )
     dt = ticks[tick] - time_s
-    k = cpa.propagate(k0, dt)
+    k, lat, lon = cpa.propagate_geodetic(k0, dt)
     # ``detect`` propagates a picture only when some state is not at the tick time; keep its
     # numbers exactly by leaving such pictures as they are.
     moved = np.zeros(nlayers, dtype=bool)
@@ -248,6 +247,8 @@ def _detect_block(
             alt_m=np.where(still, k0.alt_m, k.alt_m),
             vs_ms=k.vs_ms,
         )
+        lat = np.where(still, table.lat_deg[rows], lat)
+        lon = np.where(still, table.lon_deg[rows], lon)
 
     minima = job.minima
     lookahead = max(m.lookahead_s for m in minima)
@@ -277,13 +278,6 @@ def _detect_block(
     order = np.lexsort((cand.j, cand.i))
     ii = cand.i[order]
     jj = cand.j[order]
-    # Positions of the candidates' states only (NaN elsewhere, never read): every conflict
-    # below is a candidate.
-    lat = np.full(len(k), np.nan)
-    lon = np.full(len(k), np.nan)
-    used = np.unique(np.concatenate([ii, jj]))
-    at_used = ecef_to_geodetic(k.pos_m[used])
-    lat[used], lon[used] = at_used.lat_deg, at_used.lon_deg
     out: list[dict[str, Any]] = []
     for s, m in enumerate(minima):
         g = cpa.pair_geometry(
