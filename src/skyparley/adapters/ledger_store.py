@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from skyparley.adapters._sqlite import (
+    WalCheckpointer,
     connect_reader,
     connect_writer,
     migrate,
@@ -277,12 +278,15 @@ class SqliteLedger:
         """Group commits done (with at least one new leaf); for benchmarks and tests."""
 
         self._conn = connect_writer(self._path)
+        self._checkpointer = WalCheckpointer(self._path)
         try:
+            WalCheckpointer.attach(self._conn)
             migrate(self._conn, SCHEMA)
             self._open_meta()
             self._size = self._committed_size()
         except BaseException:
             self._conn.close()
+            self._checkpointer.close()
             raise
         self._writer = threading.Thread(
             target=self._run, name=f"ledger-writer {self._path.name}", daemon=True
@@ -320,6 +324,7 @@ class SqliteLedger:
         for conn in self._readers:
             conn.close()
         self._readers.clear()
+        self._checkpointer.close()
 
     def _submit(self, job: object) -> None:
         with self._lock:
@@ -405,6 +410,7 @@ class SqliteLedger:
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._checkpointer.committed()
         return result
 
     def _open_meta(self) -> None:

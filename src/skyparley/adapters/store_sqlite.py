@@ -58,7 +58,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from skyparley.adapters._sqlite import Migration, connect_reader, connect_writer, read_snapshot
+from skyparley.adapters._sqlite import (
+    Migration,
+    WalCheckpointer,
+    connect_reader,
+    connect_writer,
+    read_snapshot,
+)
 from skyparley.adapters._store_records import (
     ack_key,
     area_from_json,
@@ -583,11 +589,14 @@ class SqliteStore:
         self._notice_cache: dict[tuple[str, str, int], NoticeRecord] = {}
         self._area_cache: dict[tuple[str, str, int], ProtectedAreaRecord] = {}
         self._conn = connect_writer(self._path, synchronous="FULL")
+        self._checkpointer = WalCheckpointer(self._path)
         try:
+            WalCheckpointer.attach(self._conn)
             self.schema_found = _migrate(self._conn, MIGRATIONS)
             """The store's schema version the file had when it was opened (0: new)."""
         except BaseException:
             self._conn.close()
+            self._checkpointer.close()
             raise
 
     @property
@@ -613,6 +622,7 @@ class SqliteStore:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+            self._checkpointer.close()
 
     def _reader(self) -> sqlite3.Connection:
         """This thread's read-only connection (opened on first use)."""
@@ -668,6 +678,7 @@ class SqliteStore:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        self._checkpointer.committed()
         return committed
 
     @staticmethod

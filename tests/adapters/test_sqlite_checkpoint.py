@@ -1,0 +1,53 @@
+"""The WAL is copied into the database file by a thread of its own, never inside a commit."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from skyparley.adapters._sqlite import WalCheckpointer, connect_writer
+from skyparley.adapters.clock import ManualClock
+from skyparley.adapters.ledger_store import SqliteLedger
+from skyparley.adapters.store_sqlite import SqliteStore
+from skyparley.domain.ledger.entry import KeyRing
+from skyparley.domain.ledger.keys import SigningKey
+
+
+def test_commits_do_not_checkpoint_and_the_thread_does(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    conn = connect_writer(db)
+    checkpointer = WalCheckpointer(db, delay_s=0.01)
+    try:
+        WalCheckpointer.attach(conn)
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        conn.execute("CREATE TABLE t (b BLOB)")
+        for _ in range(8):  # 2 MB of WAL: past SQLite's own 1000-page mark
+            conn.execute("INSERT INTO t VALUES (?)", (bytes(256 * 1024),))
+        assert db.stat().st_size < 100_000  # nothing copied by the commits themselves
+        checkpointer.committed()
+        deadline = time.monotonic() + 10
+        while db.stat().st_size < 2_000_000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert db.stat().st_size >= 2_000_000
+    finally:
+        checkpointer.close()
+        conn.close()
+
+
+def test_the_adapters_leave_checkpoints_to_their_thread(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    key = SigningKey.from_seed("service.example/log", bytes(32))
+    ledger = SqliteLedger(
+        tmp_path / "s.db",
+        service_key=key,
+        origin="service.example/log",
+        keyring=KeyRing([]),
+        clock=ManualClock(0.0),
+    )
+    for conn in (store._conn, ledger._conn):
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    ledger.close()
+    store.close()
+    store.close()  # a second close does nothing
+    assert not store._checkpointer._thread.is_alive()
+    assert not ledger._checkpointer._thread.is_alive()
