@@ -24,6 +24,7 @@ from skyparley.domain.ledger import (
     Receipt,
     SignedEntry,
     SigningKey,
+    VerifierKey,
     Witness,
     entry_hash,
     inclusion_proof,
@@ -521,3 +522,45 @@ def test_the_reader_refuses_what_is_not_a_ledger(tmp_path: Path) -> None:
     sqlite3.connect(empty).close()
     with pytest.raises(LedgerInputError, match="is not a skyparley ledger"):
         LedgerReader(empty)
+
+
+def test_entries_the_service_key_signed_here_are_not_verified_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ring = KeyRing([SERVICE.verifier, *RING.values()])
+    ledger = SqliteLedger(
+        tmp_path / "l.db", service_key=SERVICE, origin=LOG, keyring=ring, clock=ManualClock()
+    )
+    verified: list[str] = []
+    real = VerifierKey.verify
+
+    def counting(self: VerifierKey, message: bytes, signature: bytes) -> bool:
+        verified.append(self.name)
+        return real(self, message, signature)
+
+    monkeypatch.setattr(VerifierKey, "verify", counting)
+
+    def service_entry(n: int, prev: str | None) -> Entry:
+        body = {"n": n}
+        return Entry(LOG, SERVICE.name, "finding", "2015-10-10T09:00:00Z", prev, f"s-{n}", body)
+
+    with ledger:
+        own = sign_entry(service_entry(0, None), SERVICE)
+        assert own.signed_by is SERVICE
+        ledger.append(own)
+        assert verified == []  # signed by the ledger's own key object, here: taken as is
+        # the same bytes without the mark, or signed by an equal key held elsewhere: verified
+        again = service_entry(1, own.hash)
+        twin = SigningKey.from_seed(LOG, bytes(range(32)))
+        ledger.append(sign_entry(again, twin))
+        plain = sign_entry(service_entry(2, entry_hash(again)), SERVICE)
+        ledger.append(SignedEntry(plain.canonical, plain.signature, plain.key_id))
+        assert verified == [SERVICE.name, SERVICE.name]
+        ledger.append(Author("blue").next())
+        assert verified[-1] == "blue"
+        # a party's entry is always verified, even one the service key signed
+        forged = sign_entry(
+            Entry(LOG, "red", "text", "2015-10-10T09:00:00Z", None, "r-0", {"t": 1}), SERVICE
+        )
+        with pytest.raises(VerificationError):
+            ledger.append(forged)

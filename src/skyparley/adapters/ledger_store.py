@@ -223,10 +223,28 @@ def _party_keys(text: str | None) -> dict[str, str]:
     return value
 
 
-def _prepare(signed: SignedEntry, keyring: KeyRing, log_id: str) -> _Append:
-    """Checks that need no state (the signature, the log id) and the derived bytes."""
-    entry = verify_entry(signed, keyring, log_id=log_id)
-    return _Append(signed=signed, entry=entry, entry_hash=signed.hash, leaf=signed.leaf_bytes())
+def _prepare(
+    signed: SignedEntry, keyring: KeyRing, log_id: str, own: SigningKey | None = None
+) -> _Append:
+    """Checks that need no state (the signature, the log id) and the derived bytes.
+
+    An entry signed in this process by ``own`` (the service key, :attr:`SignedEntry.signed_by`)
+    whose party's key in ``keyring`` is ``own``'s public key, with the same key id, for this
+    log, passes without verifying the signature again: ``own`` made it over these very bytes
+    (a third of a millisecond per entry here). Anything else is verified as always.
+    """
+    e = signed.entry
+    key = keyring.get(e.party)
+    if not (
+        own is not None
+        and signed.signed_by is own
+        and e.log_id == log_id
+        and key is not None
+        and key.public_key == own.public_key
+        and signed.key_id == key.key_id
+    ):
+        e = verify_entry(signed, keyring, log_id=log_id)
+    return _Append(signed=signed, entry=e, entry_hash=signed.hash, leaf=signed.leaf_bytes())
 
 
 # ----------------------------------------------------------------------------- the store
@@ -341,7 +359,7 @@ class SqliteLedger:
         :class:`~skyparley.errors.VerificationError` at once. The chain and idempotency
         checks happen in the writer; their errors come out of the future.
         """
-        job = _prepare(signed, self._keyring, self._origin)
+        job = _prepare(signed, self._keyring, self._origin, self._service_key)
         job.future = Future()
         self._submit(job)
         return job.future
@@ -352,7 +370,7 @@ class SqliteLedger:
         Every signature is checked first, in the caller's thread: one that fails raises at
         once and nothing is queued.
         """
-        jobs = [_prepare(s, self._keyring, self._origin) for s in entries]
+        jobs = [_prepare(s, self._keyring, self._origin, self._service_key) for s in entries]
         for job in jobs:
             job.future = Future()
         if jobs:
@@ -379,7 +397,7 @@ class SqliteLedger:
         size = self._committed_size_read()
         items: list[_Append] = []
         for signed in entries:
-            items.append(_prepare(signed, self._keyring, self._origin))
+            items.append(_prepare(signed, self._keyring, self._origin, self._service_key))
             if len(items) >= batch_size:
                 size = self._run_bulk(items)
                 items = []

@@ -293,10 +293,18 @@ class SignedEntry:
     signature: bytes
     key_id: bytes
     _entry: Entry = field(init=False, repr=False, compare=False)
+    _signed_by: SigningKey | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._check_lengths()
         object.__setattr__(self, "_entry", Entry.from_canonical(self.canonical))
+
+    @property
+    def signed_by(self) -> SigningKey | None:
+        """The key that made :attr:`signature` over these bytes in this process
+        (:func:`sign_entry`), or None. A verifier that holds that very key object may take
+        the signature as valid for the key's public half without checking it again."""
+        return self._signed_by
 
     @classmethod
     def of(cls, entry: Entry, signature: bytes, key_id: bytes) -> SignedEntry:
@@ -374,13 +382,16 @@ def _signed_of(entry: Entry, canonical: bytes, signature: bytes, key_id: bytes) 
     object.__setattr__(signed, "key_id", key_id)
     signed._check_lengths()
     object.__setattr__(signed, "_entry", entry)
+    object.__setattr__(signed, "_signed_by", None)
     return signed
 
 
 def sign_entry(entry: Entry, key: SigningKey) -> SignedEntry:
     """The entry signed by its author's key (whose name need not be the party id)."""
     data = entry.canonical_bytes()
-    return _signed_of(entry, data, key.sign(ENTRY_SIGNATURE_CONTEXT + data), key.key_id)
+    signed = _signed_of(entry, data, key.sign(ENTRY_SIGNATURE_CONTEXT + data), key.key_id)
+    object.__setattr__(signed, "_signed_by", key)
+    return signed
 
 
 def verify_entry(
