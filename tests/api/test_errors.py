@@ -153,6 +153,32 @@ def test_a_chunked_body_over_1_mib_is_413(client: httpx.Client) -> None:
     _error(r, 413, "too_large")
 
 
+def test_a_chunked_body_within_the_limit_is_read_once_and_handed_on(
+    server: Server, client: httpx.Client
+) -> None:
+    """No content-length: the body is read to check its size, and the endpoint still gets it."""
+    raw = json.dumps({"notice": _notice(id="co-chunked")}).encode()
+
+    def chunks() -> Iterator[bytes]:
+        for k in range(0, len(raw), 100):
+            yield raw[k : k + 100]
+
+    r = client.post("/v1/notices", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 201, r.text
+    assert r.json()["notice"]["id"] == "co-chunked"
+
+
+def test_answered_requests_are_counted_by_route_and_status(server: Server) -> None:
+    with server.client("relief", "admin") as admin:
+        admin.get("/v1/no-such-path")
+        admin.get("/v1/notices/relief-none")
+        text = admin.get("/v1/metrics").text
+    assert 'skyparley_http_requests_total{method="GET",route="unmatched",status="404"}' in text
+    route = 'route="/v1/notices/{notice_id}"'
+    assert f'skyparley_http_requests_total{{method="GET",{route},status="404"}}' in text
+    assert 'skyparley_http_request_seconds_count{route="/v1/notices/{notice_id}"}' in text
+
+
 def test_a_wrong_version_is_409_naming_notice_version(server: Server, client: httpx.Client) -> None:
     notice = _notice(id="co-versions")
     assert client.post("/v1/notices", json={"notice": notice}).status_code == 201
