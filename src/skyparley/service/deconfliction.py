@@ -256,9 +256,18 @@ class Service:
 
     # ================================================================== views
 
-    def message_view(self, m: MessageRecord, reader: str, *, full: bool = False) -> dict[str, Any]:
-        """A message as ``reader`` sees it, rendered in the reader's language."""
-        content = MessageContent.from_dict(m.content)
+    def message_view(
+        self,
+        m: MessageRecord,
+        reader: str,
+        *,
+        full: bool = False,
+        content: MessageContent | None = None,
+    ) -> dict[str, Any]:
+        """A message as ``reader`` sees it, rendered in the reader's language (``content``:
+        ``m.content`` already read, when the caller holds it)."""
+        if content is None:
+            content = MessageContent.from_dict(m.content)
         r = self.renderer.render(content, self._lang(reader))
         out: dict[str, Any] = {
             "id": m.id,
@@ -692,7 +701,7 @@ class Service:
         )
         self._finding_records(changes, now, notice.ref, findings, prepared, found_logged)
         self._cleared(changes, now, notice, latest)
-        own = [f.to_dict() for f in findings if f.reader == notice.party]
+        own = [data for f, data, _ in prepared if f.reader == notice.party]  # f.to_dict()s
         changes.events.append(
             Event(
                 notice.party,
@@ -995,7 +1004,8 @@ class Service:
                     changes.deadlines.append(DeadlineRecord(mid, party, nxt.level, nxt.due_s))
         for party in dict.fromkeys([*to, sender]):
             if party in self._parties:
-                changes.events.append(Event(party, "message", self.message_view(msg, party), now))
+                view = self.message_view(msg, party, content=content)
+                changes.events.append(Event(party, "message", view, now))
         return msg
 
     def send(
