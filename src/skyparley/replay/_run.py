@@ -152,11 +152,13 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     # The first process starts once the fork server has loaded the engine (about a second)
     # and blocks whoever submits: a thread does, while this one reads the input.
-    starter = threading.Thread(
-        target=lambda: [pool.submit(_warm) for _ in range(workers)],
-        name="replay-start-workers",
-        daemon=True,
-    )
+
+    def start() -> None:
+        with contextlib.suppress(Exception):  # the driver's first task meets the same error
+            for _ in range(workers):
+                pool.submit(_warm)
+
+    starter = threading.Thread(target=start, name="replay-start-workers", daemon=True)
     starter.start()
     try:
         yield pool, 2 * workers
