@@ -6,6 +6,7 @@ import gzip
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from skyparley.adapters import tracks
 from skyparley.adapters.tracks import ReadReport, read_many, read_tracks
 from skyparley.errors import TrackFileError
 
@@ -622,3 +624,27 @@ def test_quickstart_collection(traffic_samples: Callable[[str], Path]) -> None:
     assert 3 * 3600 - 60 < table.end_s - table.start_s <= 3 * 3600
     assert 47 < np.median(table.lat_deg) < 50
     assert 1 < np.median(table.lon_deg) < 4
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.binary(max_size=2000), min_size=1, max_size=3),
+    st.integers(0, 3),
+    st.sampled_from(["whole", "truncated", "garbage after"]),
+)
+def test_gunzip_gives_what_gzip_gives(parts: list[bytes], pad: int, how: str) -> None:
+    """ISA-L's inflate behind the same rules as gzip.decompress: every member, NUL padding
+    between members, and an error (of the same kind) for a cut or foreign tail."""
+    data = b"".join(gzip.compress(p) + b"\x00" * pad for p in parts)
+    if how == "truncated":
+        data = data[: len(gzip.compress(parts[0])) - 3]
+    elif how == "garbage after":
+        data += b"not gzip"
+
+    def run(f: Any) -> Any:
+        try:
+            return f(data)
+        except (EOFError, OSError) as exc:
+            return type(exc)
+
+    assert run(tracks.gunzip) == run(gzip.decompress)
