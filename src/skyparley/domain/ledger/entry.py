@@ -172,9 +172,9 @@ class Entry:
         # refuses NaN and out-of-range numbers early; kept for canonical_bytes
         object.__setattr__(self, "_body_bytes", canonical_json(self.body, field="body"))
 
-    def to_json(self) -> dict[str, JSONValue]:
-        """The entry as a JSON object (the members of the module notes)."""
-        obj: dict[str, JSONValue] = {
+    def _members(self) -> dict[str, JSONValue]:
+        """The members other than the body (or its hash)."""
+        return {
             "client_time": self.client_time,
             "idem": self.idem,
             "kind": self.kind,
@@ -182,6 +182,10 @@ class Entry:
             "party": self.party,
             "prev": self.prev,
         }
+
+    def to_json(self) -> dict[str, JSONValue]:
+        """The entry as a JSON object (the members of the module notes)."""
+        obj = self._members()
         if self.body_sha256 is not None:
             obj["body_sha256"] = self.body_sha256
         else:
@@ -194,14 +198,7 @@ class Entry:
         ``body`` sorts first of the members, so its canonical bytes (made when the entry
         was) open the object, and only the other members are encoded here.
         """
-        rest: dict[str, JSONValue] = {
-            "client_time": self.client_time,
-            "idem": self.idem,
-            "kind": self.kind,
-            "log_id": self.log_id,
-            "party": self.party,
-            "prev": self.prev,
-        }
+        rest = self._members()
         if self.body_sha256 is not None:
             rest["body_sha256"] = self.body_sha256  # sorts first of these
             return canonical_json(rest)
