@@ -516,9 +516,6 @@ class Summary:
             out[k] = f"{ns}{abs(la):02d}{ew}{abs(lo):03d}"
         return [a for a in out if a is not None]
 
-    def add(self, inc: Incident, name: str) -> None:
-        self.add_all([(inc, name)])
-
     def add_all(self, items: Sequence[tuple[Incident, str]]) -> None:
         """Count incidents, each with the name of its report."""
         areas = self.areas([i.lat_deg for i, _ in items], [i.lon_deg for i, _ in items])
