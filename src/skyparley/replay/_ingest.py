@@ -11,12 +11,13 @@ JSON array and are read whole (they are small).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from skyparley.domain.times import MAX_TIME_S, MIN_TIME_S
 from skyparley.domain.traffic import TrackTable
 from skyparley.errors import InputError, TrackFileError
 
-__all__ = ["Spill", "ingest", "input_files"]
+__all__ = ["BackgroundWrites", "Spill", "ingest", "input_files"]
 
 BATCH_ROWS = 262_144
 CSV_BLOCK_BYTES = 16 << 20
@@ -83,6 +84,48 @@ def input_files(inputs: list[str]) -> list[str]:
     return out
 
 
+class BackgroundWrites:
+    """Writes run by one thread, in order, with at most ``limit`` waiting, so the caller goes
+    on while Arrow compresses or the kernel creates files. A write that fails fails the
+    caller at its next :meth:`submit` or at :meth:`close`."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        self._name = name
+        self._limit = limit
+        self._thread: ThreadPoolExecutor | None = None
+        self._pending: collections.deque[Future[Any]] = collections.deque()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def __enter__(self) -> BackgroundWrites:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):  # after close() nothing is left; else an error
+            self.close()  # is on its way out already
+
+    def submit(self, write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        while self._pending and (self._pending[0].done() or len(self) >= self._limit):
+            self._pending.popleft().result()
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._name)
+        self._pending.append(self._thread.submit(write, *args, **kwargs))
+
+    def close(self) -> None:
+        """Wait for every write (raising the first error) and stop the thread."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            for f in self._pending:
+                f.cancel()
+            self._pending.clear()
+            if self._thread is not None:
+                self._thread.shutdown(wait=True)
+                self._thread = None
+
+
 @dataclass(slots=True)
 class Spill:
     """Bucket files under ``folder``: ``buckets[k]`` lists the files holding rows with
@@ -97,8 +140,7 @@ class Spill:
     has_party: bool = False
     _files: int = 0
     # Files are compressed and written by a thread while the next batch is read.
-    _writer: ThreadPoolExecutor | None = None
-    _pending: list[Future[None]] = field(default_factory=list)
+    _writes: BackgroundWrites = field(default_factory=lambda: BackgroundWrites("replay-spill", 16))
 
     def add(self, table: pa.Table, file_index: int, first_row: int) -> None:
         """Spill the rows of one validated batch (the columns of ``SPILL_SCHEMA`` but
@@ -117,34 +159,19 @@ class Spill:
         ends = np.append(starts[1:], n)
         full = table.append_column("seq", pa.array(seq)).take(pa.array(order))
         full = full.select([f.name for f in SPILL_SCHEMA])
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-spill")
-        while self._pending and (self._pending[0].done() or len(self._pending) > 16):
-            self._pending.pop(0).result()  # a failed write fails here; memory stays bounded
         for key, s, e in zip(keys.tolist(), starts.tolist(), ends.tolist(), strict=True):
             path = self.folder / f"b{key}-{self._files:06d}.arrow"
             self._files += 1
             # Arrow IPC with lz4: written and read back about five times faster than Parquet.
-            self._pending.append(
-                self._writer.submit(
-                    feather.write_feather, full.slice(s, e - s), path, compression="lz4"
-                )
+            self._writes.submit(
+                feather.write_feather, full.slice(s, e - s), path, compression="lz4"
             )
             self.buckets.setdefault(key, []).append(path)
             self.rows[key] = self.rows.get(key, 0) + (e - s)
 
     def flush(self) -> None:
         """Wait until every bucket file is written; raises the first write's error."""
-        pending, self._pending = self._pending, []
-        try:
-            for f in pending:
-                f.result()
-        finally:
-            for f in pending:
-                f.cancel()
-            if self._writer is not None:
-                self._writer.shutdown(wait=True)
-                self._writer = None
+        self._writes.close()
 
     def read(self, bucket: int, since_s: float, before_bucket: int) -> pa.Table:
         """Rows with ``since_s <= time_s`` from buckets ``bucket - before_bucket .. bucket``,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import importlib
 import math
@@ -13,7 +12,7 @@ import tempfile
 import threading
 import typing
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -36,7 +35,7 @@ from skyparley.replay._engine import (
     PartitionResult,
     detect_partition,
 )
-from skyparley.replay._ingest import Spill, ingest, input_files
+from skyparley.replay._ingest import BackgroundWrites, Spill, ingest, input_files
 from skyparley.replay._report import AlertWriter, Summary
 from skyparley.replay._shard import FoldJob, FoldResult, fold_shard
 
@@ -167,37 +166,6 @@ def _executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-class _PageWriter:
-    """Writes the incident reports in a thread: creating a file can take a millisecond of
-    the kernel's time, which would hold up handing work to the pool. A write that fails
-    fails the replay (at the next write or at :meth:`close`)."""
-
-    MAX_PENDING = 256
-
-    def __init__(self) -> None:
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-pages")
-        self._pending: collections.deque[Future[int]] = collections.deque()
-
-    def __enter__(self) -> _PageWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._thread.shutdown(wait=True, cancel_futures=True)
-
-    def write(self, path: Path, text: str) -> None:
-        while self._pending and (self._pending[0].done() or len(self) >= self.MAX_PENDING):
-            self._pending.popleft().result()
-        self._pending.append(self._thread.submit(path.write_text, text, encoding="utf-8"))
-
-    def __len__(self) -> int:
-        return len(self._pending)
-
-    def close(self) -> None:
-        """Wait for every page; raises the first write's error."""
-        while self._pending:
-            self._pending.popleft().result()
-
-
 def _prepare_out(out: str) -> tuple[Path, Path]:
     target = Path(out)
     if target.exists() and not (target.is_dir() and not any(target.iterdir())):
@@ -270,7 +238,12 @@ def _replay(
     progress: Callable[[str, int, int], None] | None,
 ) -> ReplayResult:
     tactical = proto.tactical
-    with _executor(workers, scheduler) as (pool, in_flight), _PageWriter() as pages:
+    with (
+        _executor(workers, scheduler) as (pool, in_flight),
+        # Incident reports are written by a thread: creating a file can take a millisecond
+        # of the kernel's time, which would hold up handing work to the pool.
+        BackgroundWrites("replay-pages", 256) as pages,
+    ):
         warming = None
         if pool is None:
             # Detection runs in this process: load its kernels (numba's cache, about a
@@ -348,7 +321,9 @@ def _replay(
             for r in results:
                 conflict_rows += r.conflict_rows
                 for _, name, page in r.incidents:
-                    pages.write(tmp / "incidents" / f"{name}.html", page)
+                    pages.submit(
+                        (tmp / "incidents" / f"{name}.html").write_text, page, encoding="utf-8"
+                    )
                 summary.add_all([(inc, name) for inc, name, _ in r.incidents])
 
         chunks = [
