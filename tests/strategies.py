@@ -1,4 +1,4 @@
-"""Shared Hypothesis strategies: aircraft scenes anywhere on Earth."""
+"""Shared Hypothesis strategies: aircraft scenes anywhere on Earth, JSON values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from hypothesis import strategies as st
 from tests.geo.reference import Ac
 
-__all__ = ["aircraft_near", "scene_centres", "scenes"]
+__all__ = ["aircraft_near", "json_values", "scene_centres", "scenes"]
 
 # Centres include the poles' neighbourhood and both sides of the antimeridian.
 scene_centres = st.one_of(
@@ -15,6 +15,26 @@ scene_centres = st.one_of(
     st.tuples(st.floats(88.0, 89.95) | st.floats(-89.95, -88.0), st.floats(-180.0, 180.0)),
     st.tuples(st.floats(-60.0, 60.0), st.floats(179.0, 180.0) | st.floats(-180.0, -179.0)),
 )
+
+
+def json_values(
+    scalars: st.SearchStrategy[object],
+    keys: st.SearchStrategy[str],
+    *,
+    max_size: int,
+    max_leaves: int,
+) -> st.SearchStrategy[object]:
+    """JSON trees of ``scalars``: lists, tuples (encoded as arrays) and objects keyed by
+    ``keys``."""
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=max_size),
+            st.lists(inner, max_size=3).map(tuple),
+            st.dictionaries(keys, inner, max_size=max_size),
+        ),
+        max_leaves=max_leaves,
+    )
 
 
 def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.strategies import json_values
 
 from skyparley.adapters import _store_records as records
 
@@ -30,15 +31,7 @@ _FLOATS = st.one_of(
     .filter(math.isfinite),
 )
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), _FLOATS, _TEXT)
-_JSON = st.recursive(
-    _SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=5),
-        st.lists(inner, max_size=3).map(tuple),
-        st.dictionaries(_TEXT, inner, max_size=5),
-    ),
-    max_leaves=20,
-)
+_JSON = json_values(_SCALARS, _TEXT, max_size=5, max_leaves=20)
 
 
 def _standard(value: Any) -> str:

@@ -11,6 +11,7 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.strategies import json_values
 
 from skyparley.domain import jcs
 
@@ -23,15 +24,7 @@ _FLOATS = st.one_of(
     st.integers(0, 2**64 - 1).map(lambda n: struct.unpack("<d", struct.pack("<Q", n))[0]),
 )
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**54), 2**54), _FLOATS, _TEXT)
-_JSON = st.recursive(
-    _SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.lists(inner, max_size=3).map(tuple),
-        st.dictionaries(_TEXT, inner, max_size=4),
-    ),
-    max_leaves=12,
-)
+_JSON = json_values(_SCALARS, _TEXT, max_size=4, max_leaves=12)
 
 
 def _reference(value: Any) -> bytes | type[Exception]:
