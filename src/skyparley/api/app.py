@@ -271,6 +271,9 @@ class _Runtime:
             renderer=self.catalogs,
         )
         self.live = LiveService(self.service, settings.live)
+        took_s = self.live.warm_up()
+        if took_s > 2.0:  # the first start on a machine compiles the kernels
+            log.info("detection kernels compiled and loaded in %.1f s", took_s)
 
     def close(self) -> None:
         self.ledger.close()

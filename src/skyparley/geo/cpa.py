@@ -47,6 +47,7 @@ __all__ = [
     "pair_geometry",
     "propagate",
     "propagate_geodetic",
+    "warm_up",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -404,6 +405,22 @@ def pair_geometry(
         of[:, 6].copy(),
         ol,
     )
+
+
+def warm_up() -> int:
+    """Load the detection kernels now: numba and the kernels' machine code from its cache
+    (about half a second; the first run on a machine compiles them, which takes seconds).
+
+    The kernels load on first use otherwise, so a long-running process that detects (the
+    service's live picture) calls this at start: its first tick with traffic then does not
+    hold every request up while they load. Returns the pairs found in two aircraft closing
+    head-on (1).
+    """
+    k = kinematics([0.0, 0.0], [0.0, 0.05], [3000.0, 3000.0], [100.0, 100.0], [90.0, 270.0],
+                   [0.0, 0.0])  # fmt: skip
+    pairs = detect_conflict_pairs(k, hsep_m=9260.0, vsep_m=300.0, lookahead_s=300.0)
+    pair_geometry(k, pairs.i, pairs.j, hsep_m=9260.0, vsep_m=300.0, lookahead_s=300.0)
+    return len(pairs.i)
 
 
 def _empty() -> PairConflicts:

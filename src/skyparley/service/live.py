@@ -53,6 +53,7 @@ from skyparley.domain.statements import content_sha256
 from skyparley.domain.times import format_time
 from skyparley.domain.traffic import AircraftStates
 from skyparley.errors import NotFoundError
+from skyparley.geo import cpa
 from skyparley.geo.areas import Shape, buffered, covers
 from skyparley.service.auth import Principal, require
 from skyparley.service.deconfliction import Announcement, Service
@@ -174,6 +175,16 @@ class LiveService:
             return (self._dirty and now - last >= self.settings.min_gap_s) or (
                 now - last >= self.settings.step_s
             )
+
+    @staticmethod
+    def warm_up() -> float:
+        """Load the detection kernels (:func:`skyparley.geo.cpa.warm_up`) before the first
+        tick needs them; returns the seconds it took. A server calls it once at start:
+        otherwise they load in its first tick with traffic, and as loading holds the
+        interpreter, every request in flight waits for them."""
+        t0 = time.perf_counter()
+        cpa.warm_up()
+        return time.perf_counter() - t0
 
     def tick(self, at_s: float | None = None) -> dict[str, Any]:
         """Run one tick at ``at_s`` (the service's clock when None); returns what it did.
