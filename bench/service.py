@@ -18,7 +18,9 @@ clock. Every request is signed by the party's client with its demo key
    polygon (5-40 km across) anywhere in Syria (32.3-37.3N, 35.7-42.4E), a band of 2,000 to
    15,000 ft between the surface and FL350, a window of 30 min to 4 h within ``--span-days``
    days starting a day from now (so no 24 h zone rule fires).
-2. **Filing**: ``--filings`` more notices drawn the same way, filed with ``POST /v1/notices``
+2. **Filing**: after 30 filings that warm the server up (untimed: the first requests of a
+   fresh process pay for first uses, such as each worker thread's reader connection),
+   ``--filings`` more notices drawn the same way, filed with ``POST /v1/notices``
    by 3 clients at once (threads, one per party), each timed from request to answer; then
    ``--filings / 3`` more by one client at a time (no queue behind the service's lock).
    Peers measured in the same run: the first filings through ``Service.file_notice`` in this
@@ -86,6 +88,7 @@ from skyparley.domain.times import format_time  # noqa: E402
 from skyparley.service import Principal, Service  # noqa: E402
 
 TARGET_FILING_P99_MS = 20.0
+WARM_UP = 30  # filings, untimed, before the timed ones
 TARGET_ROUND_TRIP_P99_MS = 50.0
 LAT = (32.3, 37.3)
 LON = (35.7, 42.4)
@@ -103,6 +106,12 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells[1:]]
     return "\n".join(lines)
+
+
+def process_cpu_s(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -232,13 +241,17 @@ class Signer:
         return sig.to_dict()
 
 
-def file_http(url: str, tokens: dict, batch: list[dict], *, parallel: bool) -> dict[str, Any]:
+def file_http(
+    url: str, tokens: dict, batch: list[dict], *, parallel: bool, server_pid: int
+) -> dict[str, Any]:
     """File ``batch`` with one client per party: at once (threads) or one party after the
-    other (``parallel`` False); latency per filing."""
+    other (``parallel`` False); latency and the filer's findings per filing, and the
+    server process's CPU seconds over the whole run."""
     per_party: dict[str, list[dict]] = {p: [] for p in PARTIES}
     for d in batch:
         per_party[d["party"]].append(d)
     lat: list[float] = []
+    found: list[int] = []
     conflicts = [0]
     errors: list[str] = []
     lock = threading.Lock()
@@ -264,8 +277,10 @@ def file_http(url: str, tokens: dict, batch: list[dict], *, parallel: bool) -> d
                 signer.prev = out["entry_hash"]
                 with lock:
                     lat.append(dt)
+                    found.append(len(out["findings"]))
                     conflicts[0] += not out["clear"]
 
+    cpu0 = process_cpu_s(server_pid)
     t0 = time.perf_counter()
     if parallel:
         threads = [threading.Thread(target=work, args=(p,)) for p in PARTIES]
@@ -279,15 +294,17 @@ def file_http(url: str, tokens: dict, batch: list[dict], *, parallel: bool) -> d
         for p in PARTIES:
             work(p)
     wall = time.perf_counter() - t0
+    cpu = process_cpu_s(server_pid) - cpu0
     if errors:
         raise SystemExit(f"filing failed: {errors[0]}")
-    return {"lat": lat, "wall": wall, "conflicts": conflicts[0]}
+    return {"lat": lat, "found": found, "wall": wall, "cpu": cpu, "conflicts": conflicts[0]}
 
 
 def file_inprocess(db: Path, batch: list[dict]) -> dict[str, Any]:
     """The same filings through ``Service.file_notice`` in this process, signed."""
     svc, rt = open_service(db)
     lat: list[float] = []
+    cpu = 0.0
     conflicts = 0
     try:
         signers = {p: Signer(p, svc.signer.log_id, svc.ledger.head(p)) for p in PARTIES}
@@ -296,15 +313,16 @@ def file_inprocess(db: Path, batch: list[dict]) -> dict[str, Any]:
         for data in batch:
             s = signers[data["party"]]
             sig = Signature(**s.notice(data))
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             out = svc.file_notice(who[data["party"]], data, sig, new=True)
             lat.append(time.perf_counter() - t0)
+            cpu += time.process_time() - c0
             s.prev = out["entry_hash"]
             conflicts += not out["clear"]
         wall = time.perf_counter() - t_all
     finally:
         rt.close()
-    return {"lat": lat, "wall": wall, "conflicts": conflicts}
+    return {"lat": lat, "wall": wall, "cpu": cpu, "conflicts": conflicts}
 
 
 def floor(workdir: Path, batch: list[dict]) -> dict[str, Any]:
@@ -313,18 +331,20 @@ def floor(workdir: Path, batch: list[dict]) -> dict[str, Any]:
     conn = connect_writer(path)
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
     lat = []
+    cpu = 0.0
     t_all = time.perf_counter()
     for data in batch:
         text = json.dumps(data)
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for _ in range(2):
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO t (body) VALUES (?)", (text,))
             conn.execute("COMMIT")
         lat.append(time.perf_counter() - t0)
+        cpu += time.process_time() - c0
     wall = time.perf_counter() - t_all
     conn.close()
-    return {"lat": lat, "wall": wall, "conflicts": 0}
+    return {"lat": lat, "wall": wall, "cpu": cpu, "conflicts": 0}
 
 
 # ----------------------------------------------------------------------------- round trip
@@ -408,6 +428,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def by_findings(m: dict[str, Any]) -> list[list[object]]:
+    """Latency rows by the number of findings the filer got: 0, 1, 2, 3 or more."""
+    groups: dict[int, list[float]] = {}
+    for dt, n in zip(m["lat"], m["found"], strict=True):
+        groups.setdefault(min(n, 3), []).append(dt * 1e3)
+    return [
+        [
+            "3 or more" if n == 3 else str(n),
+            len(lat),
+            f"{pct(lat, 0.5):.2f}",
+            f"{pct(lat, 0.9):.2f}",
+            f"{max(lat):.1f}",
+        ]
+        for n, lat in sorted(groups.items())
+    ]
+
+
 def row(name: str, m: dict[str, Any], ref: dict[str, Any] | None) -> list[object]:
     lat_ms = [x * 1e3 for x in m["lat"]]
     p99 = pct(lat_ms, 0.99)
@@ -419,6 +456,7 @@ def row(name: str, m: dict[str, Any], ref: dict[str, Any] | None) -> list[object
         f"{pct(lat_ms, 0.5):.2f}",
         f"{p99:.2f}",
         f"{max(lat_ms):.1f}",
+        f"{m['cpu'] * 1e3 / max(1, len(lat_ms)):.1f}",
         f"{m['conflicts'] / max(1, len(lat_ms)):.0%}",
         ratio,
     ]
@@ -444,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         pre_s, pre_found = prefill(db, notices(args.seed, "pre", args.active, base_s, span_s))
         batch = notices(args.seed + 1, "new", args.filings, base_s, span_s)
         serial = notices(args.seed + 2, "one", max(3, args.filings // 3), base_s, span_s)
+        warm = notices(args.seed + 3, "warm", WARM_UP, base_s, span_s)
         peer_db = work / "peer.db"
         for suffix in ("", "-wal", "-shm"):
             src = Path(str(db) + suffix)
@@ -460,9 +499,13 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         try:
             progress(f"filing: {args.filings} over HTTP, 3 clients")
-            http = file_http(server.url, tokens, batch, parallel=True)
+            assert server.proc is not None
+            pid = server.proc.pid
+            progress(f"filing: {WARM_UP} to warm the server up (not timed)")
+            file_http(server.url, tokens, warm, parallel=True, server_pid=pid)
+            http = file_http(server.url, tokens, batch, parallel=True, server_pid=pid)
             progress(f"filing: {len(serial)} over HTTP, 1 client at a time")
-            http1 = file_http(server.url, tokens, serial, parallel=False)
+            http1 = file_http(server.url, tokens, serial, parallel=False, server_pid=pid)
             progress(f"round trip: {args.messages} messages")
             rt = asyncio.run(round_trips(server.url, tokens, args.messages))
         finally:
@@ -475,7 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         table(
             f"Notice filing at {args.active:,} active notices (signed; ms from request to "
-            "answer; ratio: p99 against the in-process row)",
+            "answer; CPU: the server process's over the run, or this process's during the "
+            "calls; ratio: p99 against the in-process row)",
             [
                 "path",
                 "filings",
@@ -483,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                 "p50 ms",
                 "p99 ms",
                 "max ms",
+                "CPU ms/filing",
                 "with findings",
                 "p99 ratio",
             ],
@@ -499,6 +544,15 @@ def main(argv: list[str] | None = None) -> int:
         f"Target: filing at {args.active:,} active notices, p99 at most "
         f"{TARGET_FILING_P99_MS:g} ms -> {p99:.2f} ms, "
         f"{'met' if p99 <= TARGET_FILING_P99_MS else 'NOT met'}"
+    )
+    print()
+    print(
+        table(
+            "The same filings one client at a time, by the findings the filer got (each "
+            "finding is a ledger entry, a message, a record and stream events for each reader)",
+            ["filer's findings", "filings", "p50 ms", "p90 ms", "max ms"],
+            by_findings(http1),
+        )
     )
     ans = [x * 1e3 for x in rt["answered"]]
     dlv = [x * 1e3 for x in rt["delivered"]]
