@@ -51,3 +51,28 @@ def test_the_adapters_leave_checkpoints_to_their_thread(tmp_path: Path) -> None:
     store.close()  # a second close does nothing
     assert not store._checkpointer._thread.is_alive()
     assert not ledger._checkpointer._thread.is_alive()
+
+
+def test_the_wal_size_and_failed_checkpoints_are_told(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    checkpointer = WalCheckpointer(db, delay_s=0.01)
+    conn = connect_writer(db)
+    try:
+        WalCheckpointer.attach(conn)
+        conn.execute("CREATE TABLE t (b BLOB)")
+        conn.execute("INSERT INTO t VALUES (?)", (bytes(64 * 1024),))
+        assert checkpointer.wal_bytes() == (tmp_path / "w.db-wal").stat().st_size > 64 * 1024
+        assert checkpointer.failures == 0
+        checkpointer._conn.close()  # a checkpoint on a closed connection fails
+        checkpointer._checkpoint()
+        assert checkpointer.failures == 1
+    finally:
+        checkpointer._stop.set()  # closing would checkpoint on the closed connection again
+        checkpointer._wake.set()
+        checkpointer._thread.join()
+        conn.close()
+    idle = WalCheckpointer(tmp_path / "none.db")
+    try:
+        assert idle.wal_bytes() == 0
+    finally:
+        idle.close()

@@ -179,6 +179,16 @@ def test_answered_requests_are_counted_by_route_and_status(server: Server) -> No
     assert 'skyparley_http_request_seconds_count{route="/v1/notices/{notice_id}"}' in text
 
 
+def test_the_metrics_tell_the_wal_size_and_failed_checkpoints(server: Server) -> None:
+    with server.client("relief", "admin") as admin:
+        text = admin.get("/v1/metrics").text
+    values = dict(
+        line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+    assert float(values["skyparley_sqlite_wal_bytes"]) > 0  # the tokens and notices written
+    assert float(values["skyparley_wal_checkpoint_failures_total"]) == 0
+
+
 def test_a_wrong_version_is_409_naming_notice_version(server: Server, client: httpx.Client) -> None:
     notice = _notice(id="co-versions")
     assert client.post("/v1/notices", json={"notice": notice}).status_code == 201

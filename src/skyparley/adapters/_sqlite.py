@@ -73,6 +73,8 @@ class WalCheckpointer:
     def __init__(self, path: str | Path, *, delay_s: float = 0.25) -> None:
         self._path = Path(path)
         self._delay_s = delay_s
+        self.failures = 0
+        """Checkpoints that failed (each is logged; the next one takes their pages)."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._conn = sqlite3.connect(
@@ -104,7 +106,16 @@ class WalCheckpointer:
         try:
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error:  # the next one will do it; the data is safe in the WAL
+            self.failures += 1
             log.warning("WAL checkpoint of %s failed", self._path, exc_info=True)
+
+    def wal_bytes(self) -> int:
+        """The size of the file's WAL now (0 when there is none): it grows while a reader's
+        snapshot keeps a checkpoint from reaching its end."""
+        try:
+            return Path(f"{self._path}-wal").stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def close(self) -> None:
         """Stop the thread, checkpoint once more and close its connection (idempotent)."""

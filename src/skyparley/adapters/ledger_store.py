@@ -323,6 +323,11 @@ class SqliteLedger:
         """The database file."""
         return self._path
 
+    @property
+    def checkpointer(self) -> WalCheckpointer:
+        """The thread that copies this writer's WAL into the file (its size, its failures)."""
+        return self._checkpointer
+
     # ------------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> SqliteLedger:

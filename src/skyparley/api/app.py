@@ -302,6 +302,19 @@ class _ServiceCollector:
         g = GaugeMetricFamily("skyparley_ledger_size", "leaves in the signed log")
         g.add_metric([], self._rt.ledger.size())
         yield g
+        writers = [self._rt.ledger.checkpointer]
+        if isinstance(self._rt.store, SqliteStore):
+            writers.append(self._rt.store.checkpointer)
+        g = GaugeMetricFamily(
+            "skyparley_sqlite_wal_bytes", "size of the database file's write-ahead log"
+        )
+        g.add_metric([], writers[0].wal_bytes())
+        yield g
+        g = GaugeMetricFamily(
+            "skyparley_wal_checkpoint_failures_total", "WAL checkpoints that failed since start"
+        )
+        g.add_metric([], sum(w.failures for w in writers))
+        yield g
         nxt = svc.next_deadline_s()
         g = GaugeMetricFamily("skyparley_next_deadline_seconds", "POSIX time of the next deadline")
         g.add_metric([], nxt if nxt is not None else 0.0)
