@@ -123,6 +123,10 @@ _BUFFER_OUT: Final = 1.0 / math.cos(math.pi / (4 * _QUAD_SEGS))
 """The same for the round joins of shapely's buffers (``_QUAD_SEGS`` per quarter circle)."""
 _SLIVER: Final = 1e-9
 """Intersections smaller than this fraction of the smaller shape are rounding, not overlap."""
+_OUT_DECIMALS: Final = 7
+"""Decimal places of an overlap's positions: a centimetre at most (RFC 7946, section 11.2,
+finds 6, 10 cm, enough), and a third less text than full precision in every finding that
+carries one."""
 _GRID_DEG: Final = 1e-9
 """Output positions are snapped to this grid (about 0.1 mm) when split at the antimeridian."""
 
@@ -905,7 +909,9 @@ class Overlap:
     """The common part of two shapes: RFC 7946 lon/lat polygons and its area.
 
     ``polygons`` hold each piece as an exterior ring (counter-clockwise) and its holes;
-    pieces are split at the antimeridian and a polar cap is closed along the pole.
+    pieces are split at the antimeridian and a polar cap is closed along the pole. Positions
+    are rounded to 7 decimal places (a centimetre at most); the area is the unrounded
+    pieces'.
     """
 
     polygons: tuple[PolygonCoords, ...]
@@ -1008,7 +1014,23 @@ def overlap(a: Shape, b: Shape, *, buffer_nm: float = 0.0) -> Overlap | None:
         polygons = _lonlat_polygons(geom, frame)
     if not polygons:
         return None
-    return Overlap(polygons, area_m2 / 1e6)
+    return Overlap(tuple(_rounded(p) for p in polygons), area_m2 / 1e6)
+
+
+def _rounded(polygon: PolygonCoords) -> PolygonCoords:
+    """``polygon`` with positions to :data:`_OUT_DECIMALS` places, repeats dropped (as given
+    should a ring come out with under 4 positions: a piece a few centimetres across)."""
+    rings: list[Ring] = []
+    for ring in polygon:
+        out: list[LonLat] = []
+        for lon, lat in ring:
+            q = (round(lon, _OUT_DECIMALS), round(lat, _OUT_DECIMALS))
+            if not out or q != out[-1]:
+                out.append(q)
+        if len(out) < 4 or out[0] != out[-1]:
+            return polygon
+        rings.append(tuple(out))
+    return tuple(rings)
 
 
 def _parts_lonlat(parts: Sequence[Any], frame: _Frame) -> list[list[tuple[Array, Array]]]:
