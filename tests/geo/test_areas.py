@@ -526,3 +526,20 @@ def test_a_shape_draws_itself_once_per_node_and_keeps_a_few() -> None:
         assert overlap(hub, first, buffer_nm=6.0 + k) is not None
     assert len(hub._prepared.tiles) == areas._TILE_CACHE
     assert not set(drawings) & set(hub._prepared.tiles)
+
+
+def test_overlap_positions_carry_seven_decimals_and_rings_stay_closed() -> None:
+    a = Circle(center_lat_deg=35.0, center_lon_deg=38.0, radius_nm=10.0)
+    b = Circle(center_lat_deg=35.1, center_lon_deg=38.1, radius_nm=8.0)
+    o = overlap(a, b)
+    assert o is not None
+    coords = [c for poly in o.polygons for ring in poly for p in ring for c in p]
+    assert coords
+    assert all(round(c, 7) == c for c in coords)
+    assert any(round(c, 6) != c for c in coords)  # rounded, not cut short
+    for poly in o.polygons:
+        for ring in poly:
+            assert ring[0] == ring[-1]
+            assert len(ring) >= 4
+            assert all(p != q for p, q in itertools.pairwise(ring))
+    assert covers(buffered(a, 0.02 / 1852.0), *np.array(coords).reshape(-1, 2).T).all()
