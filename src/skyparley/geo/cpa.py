@@ -412,8 +412,8 @@ def warm_up() -> int:
     (about half a second; the first run on a machine compiles them, which takes seconds).
 
     The kernels load on first use otherwise, so a long-running process that detects (the
-    service's live picture) calls this at start: its first tick with traffic then does not
-    hold every request up while they load. Returns the pairs found in two aircraft closing
+    service's live picture) calls this at start: its first ticks then do not hold every
+    request up while they load. Returns the pairs found in two aircraft closing
     head-on (1).
     """
     k = kinematics([0.0, 0.0], [0.0, 0.05], [3000.0, 3000.0], [100.0, 100.0], [90.0, 270.0],

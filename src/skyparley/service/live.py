@@ -180,8 +180,9 @@ class LiveService:
     def warm_up() -> float:
         """Load the detection kernels (:func:`skyparley.geo.cpa.warm_up`) before the first
         tick needs them; returns the seconds it took. A server calls it once at start:
-        otherwise they load in its first tick with traffic, and as loading holds the
-        interpreter, every request in flight waits for them."""
+        otherwise its first ticks load them (numba at the first, the machine code at the
+        first with traffic), and as loading holds the interpreter, every request in flight
+        waits for them."""
         t0 = time.perf_counter()
         cpa.warm_up()
         return time.perf_counter() - t0
