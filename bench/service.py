@@ -59,6 +59,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the server helper lives with the tests
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from tests.api.service_harness import ServerProcess  # noqa: E402
 from tests.service_server import (  # noqa: E402
     PARTIES,
@@ -109,9 +110,9 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -
 
 
 def process_cpu_s(pid: int) -> float:
-    """User plus system CPU seconds a process has used so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU seconds a process has used so far (psutil, as ``live.py``)."""
+    c = psutil.Process(pid).cpu_times()
+    return float(c.user + c.system)
 
 
 def pct(values: Sequence[float], q: float) -> float:
