@@ -281,3 +281,68 @@ def test_errors_for_a_missing_token_name_no_object(tmp_path: Path) -> None:
         err = _error(r, 401, "unauthorized")
         assert "co-x" not in err["reason"]
         assert r.headers["www-authenticate"] == "Bearer"
+
+
+# The filing routes read their body in one pass (pydantic's JSON parser, not a FastAPI body
+# parameter): the same answers as every other route, and the same OpenAPI.
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_a_filing_without_a_body_is_422_naming_the_body(
+    server: Server, client: httpx.Client, method: str
+) -> None:
+    before = _ledger_size(server)
+    path = "/v1/notices" if method == "POST" else "/v1/notices/co-x"
+    r = client.request(method, path, headers={"content-type": "application/json"})
+    _error(r, 422, "invalid", "body")
+    assert _ledger_size(server) == before
+
+
+def test_a_new_version_with_an_extra_field_is_422_naming_it(
+    server: Server, client: httpx.Client
+) -> None:
+    notice = _notice(id="co-extra-v2")
+    assert client.post("/v1/notices", json={"notice": notice}).status_code == 201
+    before = _ledger_size(server)
+    changed = notice | {"version": 2, "target": "Raqqa"}
+    r = client.put("/v1/notices/co-extra-v2", json={"notice": changed})
+    _error(r, 422, "invalid", "notice.target")
+    assert _ledger_size(server) == before
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "field"),
+    [
+        ("9223372036854775808", 422, "body"),
+        ("1.5", 422, "notice.version"),
+        ("1e3", 409, "notice.version"),  # read as 1000: not the next version
+        ('"2"', 409, "notice.version"),
+    ],
+)
+def test_a_notice_version_that_is_not_the_next_integer_is_refused(
+    server: Server, client: httpx.Client, number: str, status: int, field: str
+) -> None:
+    raw = json.dumps({"notice": _notice(id="co-odd-version")}).replace(
+        '"version": 1', f'"version": {number}'
+    )
+    assert f'"version": {number}' in raw
+    before = _ledger_size(server)
+    r = client.post("/v1/notices", content=raw, headers={"content-type": "application/json"})
+    _error(r, status, "invalid" if status == 422 else "conflict", field)
+    assert _ledger_size(server) == before
+
+
+def test_the_filing_routes_document_the_notice_body(server: Server) -> None:
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    for path, method, status in [
+        ("/v1/notices", "post", "201"),
+        ("/v1/notices/{notice_id}", "put", "200"),
+    ]:
+        op = spec["paths"][path][method]
+        body = op["requestBody"]
+        assert body["required"] is True
+        assert body["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/NoticeIn"
+        }
+        assert set(op["responses"]) >= {status, "422"}
+    assert "notice" in spec["components"]["schemas"]["NoticeIn"]["properties"]
