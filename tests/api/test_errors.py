@@ -133,6 +133,21 @@ def test_nan_in_a_message_argument_is_refused(client: httpx.Client) -> None:
     _error(r, r.status_code, r.json()["error"]["code"])
 
 
+@pytest.mark.parametrize(("minutes", "shown"), [("1e25", "1e+25"), ("-2.5e21", "-2.5e+21")])
+def test_a_number_too_large_for_the_locale_is_sent_and_shown_as_given(
+    client: httpx.Client, minutes: str, shown: str
+) -> None:
+    """Babel cannot write such a number for a locale; the message still renders (a 500
+    before)."""
+    raw = (
+        '{"kind": "request", "to": ["russia"], "content": {"template": "request_shift", '
+        f'"args": {{"notice": "russia/ru-1@1", "minutes": {minutes}}}}}}}'
+    )
+    r = client.post("/v1/messages", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 201, r.text
+    assert f"by {shown} minutes" in r.json()["rendered"]["text"]
+
+
 def test_a_body_over_1_mib_is_413(server: Server, client: httpx.Client) -> None:
     notice = _notice(id="co-huge", remark="x" * (1024 * 1024 + 1))
     before = _ledger_size(server)
