@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/service.py [--active 10000] [--filings 600] [--messages 1000]
+                                      [--rates 10,20,40] [--open-filings 150]
                                       [--span-days 7] [--seed 0]
 
 A real server: ``create_app`` under uvicorn in a process of its own
@@ -27,7 +28,13 @@ clock. Every request is signed by the party's client with its demo key
    process (no HTTP; signed; on a copy of the pre-filled file, fsync on), and a bare SQLite
    floor (the same notice JSON into a bare table, same pragmas, two commits per filing as the
    service makes: one in the ledger, one in the store).
-3. **Round trip**: ``--messages`` ``text`` messages (no acknowledgement, so nothing escalates)
+3. **Offered load**: for each rate of ``--rates`` (filings/s in all), ``--open-filings``
+   more notices filed by the 3 parties on Poisson schedules (a third of the rate each),
+   open loop: the schedule does not wait for answers, a party keeps one request in flight,
+   and each filing is timed from its scheduled time, so a filing held up behind the one
+   before counts the wait. Closed loop (step 2) measures what the server can take; this
+   measures what a filer sees at a given load.
+4. **Round trip**: ``--messages`` ``text`` messages (no acknowledgement, so nothing escalates)
    from coalition to russia, one at a time: the clock starts before ``POST /v1/messages`` and
    stops when russia's WebSocket ``/v1/stream`` delivers the message. ``POST answered`` is the
    same messages' HTTP answer alone (the peer).
@@ -40,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -301,6 +309,69 @@ def file_http(
     return {"lat": lat, "found": found, "wall": wall, "cpu": cpu, "conflicts": conflicts[0]}
 
 
+def file_open_loop(
+    url: str, tokens: dict, batch: list[dict], rate_per_s: float, *, seed: int, server_pid: int
+) -> dict[str, Any]:
+    """File ``batch`` at ``rate_per_s`` in all, each party on a Poisson schedule of a third of
+    it (open loop: the schedule does not wait for answers). A party has one request in
+    flight at a time, as an operations centre's client does; a filing whose turn comes
+    while the one before is unanswered goes when that one is answered, and its latency
+    counts from its scheduled time (no coordinated omission)."""
+    per_party: dict[str, list[dict]] = {p: [] for p in PARTIES}
+    for d in batch:
+        per_party[d["party"]].append(d)
+    rng = random.Random(seed)
+    schedules = {
+        p: list(itertools.accumulate(rng.expovariate(rate_per_s / len(PARTIES)) for _ in ds))
+        for p, ds in per_party.items()
+    }
+    lat: list[float] = []
+    errors: list[str] = []
+    conflicts = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(PARTIES) + 1)
+    start = [0.0]
+
+    def work(party: str) -> None:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {tokens[(party, 'operator')]}"}
+        ) as c:
+            head = c.get("/v1/ledger/head").json()
+            signer = Signer(party, head["log_id"], head["prev"])
+            barrier.wait()
+            for data, at_s in zip(per_party[party], schedules[party], strict=True):
+                sig = signer.notice(data)
+                due = start[0] + at_s
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                r = c.post("/v1/notices", json={"notice": data, "signature": sig})
+                dt = time.perf_counter() - due
+                if r.status_code != 201:
+                    with lock:
+                        errors.append(f"{r.status_code} {r.text[:200]}")
+                    return
+                out = r.json()
+                signer.prev = out["entry_hash"]
+                with lock:
+                    lat.append(dt)
+                    conflicts[0] += not out["clear"]
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in PARTIES]
+    for t in threads:
+        t.start()
+    cpu0 = process_cpu_s(server_pid)
+    start[0] = time.perf_counter() + 0.05
+    barrier.wait()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start[0]
+    cpu = process_cpu_s(server_pid) - cpu0
+    if errors:
+        raise SystemExit(f"filing failed: {errors[0]}")
+    return {"lat": lat, "wall": wall, "cpu": cpu, "conflicts": conflicts[0]}
+
+
 def file_inprocess(db: Path, batch: list[dict]) -> dict[str, Any]:
     """The same filings through ``Service.file_notice`` in this process, signed."""
     svc, rt = open_service(db)
@@ -425,6 +496,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--filings", type=int, default=600, help="filings timed over HTTP (600)")
     p.add_argument("--messages", type=int, default=1000, help="round trips timed (1000)")
     p.add_argument("--span-days", type=float, default=7.0, help="notices' windows span (7)")
+    p.add_argument(
+        "--rates",
+        default="10,20,40",
+        help="offered loads of the open-loop runs, filings/s in all (10,20,40)",
+    )
+    p.add_argument("--open-filings", type=int, default=150, help="filings per open-loop run (150)")
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -472,6 +549,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     base_s = time.time() + 86_400
     span_s = args.span_days * 86_400
+    try:
+        rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    except ValueError:
+        print(f"--rates: {args.rates!r} is not a list of numbers such as 10,20,40", file=sys.stderr)
+        return 2
+    if not rates or any(not (math.isfinite(r) and r > 0) for r in rates):
+        print(f"--rates: {args.rates!r} must list numbers > 0", file=sys.stderr)
+        return 2
     cache = REPO / ".cache"
     with tempfile.TemporaryDirectory(
         prefix="skyparley-bench-", dir=cache if cache.is_dir() else None
@@ -507,6 +592,13 @@ def main(argv: list[str] | None = None) -> int:
             http = file_http(server.url, tokens, batch, parallel=True, server_pid=pid)
             progress(f"filing: {len(serial)} over HTTP, 1 client at a time")
             http1 = file_http(server.url, tokens, serial, parallel=False, server_pid=pid)
+            open_runs = []
+            for k, rate in enumerate(rates):
+                progress(f"filing: {args.open_filings} at {rate:g}/s offered, open loop")
+                load = notices(args.seed + 10 + k, f"load{k}", args.open_filings, base_s, span_s)
+                open_runs.append(
+                    (rate, file_open_loop(server.url, tokens, load, rate, seed=k, server_pid=pid))
+                )
             progress(f"round trip: {args.messages} messages")
             rt = asyncio.run(round_trips(server.url, tokens, args.messages))
         finally:
@@ -553,6 +645,39 @@ def main(argv: list[str] | None = None) -> int:
             "finding is a ledger entry, a message, a record and stream events for each reader)",
             ["filer's findings", "filings", "p50 ms", "p90 ms", "max ms"],
             by_findings(http1),
+        )
+    )
+    print()
+    print(
+        table(
+            "The same service under an offered load: 3 parties filing on Poisson schedules "
+            "(open loop, one request in flight per party; ms from each filing's scheduled "
+            "time to its answer; busy: the server's CPU over the run's wall time)",
+            [
+                "offered filings/s",
+                "filings",
+                "answered/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "server busy",
+                "with findings",
+                "p99 vs target",
+            ],
+            [
+                [
+                    f"{rate:g}",
+                    len(m["lat"]),
+                    f"{len(m['lat']) / m['wall']:.1f}",
+                    f"{pct([x * 1e3 for x in m['lat']], 0.5):.2f}",
+                    f"{pct([x * 1e3 for x in m['lat']], 0.99):.2f}",
+                    f"{max(m['lat']) * 1e3:.1f}",
+                    f"{m['cpu'] / m['wall']:.0%}",
+                    f"{m['conflicts'] / max(1, len(m['lat'])):.0%}",
+                    f"{pct([x * 1e3 for x in m['lat']], 0.99) / TARGET_FILING_P99_MS:.2f}x",
+                ]
+                for rate, m in open_runs
+            ],
         )
     )
     ans = [x * 1e3 for x in rt["answered"]]
