@@ -17,8 +17,8 @@ template has its message; nothing is loaded at import time and nothing changes a
   Russian"). Nothing translates free text.
 
 Each message is also compiled, once, into Python closures that render it as Fluent's
-resolver does, several times faster (a filing renders a message for each reader of each of
-its findings); whatever the compiled form does not take, Fluent renders (see
+resolver does, in about half the time (a filing renders a message for each reader of each
+of its findings); whatever the compiled form does not take, Fluent renders (see
 ``_compile``).
 
 Values in the messages
@@ -30,9 +30,9 @@ valid :class:`~skyparley.domain.hotline.MessageContent` always renders.
 - ``NUMBER($x)``: the number written for the locale (``12,000`` in English, ``12 000`` in
   Russian); text that is a number counts as one. A number of 10^21 or more (no message
   counts anything that large, and Babel cannot write it) is shown as given, here and as
-  any argument. With ``maximumFractionDigits`` it rounds the
-  value itself, so that a plural selector agrees with the number the reader sees
-  (``44.6`` seconds is "45 секунд", not "45 секунды").
+  any argument. With ``maximumFractionDigits`` it rounds the value itself, so that a
+  plural selector agrees with the number the reader sees (``44.6`` seconds is
+  "45 секунд", not "45 секунды").
 - ``TIME($t)``: an RFC 3339 time (or epoch seconds) as UTC, ``2015-09-30 06:00Z`` (seconds
   only when not zero). The same text in every language: both sides of a hotline quote the
   same time.
