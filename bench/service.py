@@ -250,6 +250,29 @@ class Signer:
         return sig.to_dict()
 
 
+@contextlib.contextmanager
+def party_client(url: str, tokens: dict, party: str) -> Iterator[tuple[httpx.Client, Signer]]:
+    """A party's operator client, and its signer chained from the party's head."""
+    auth = {"Authorization": f"Bearer {tokens[(party, 'operator')]}"}
+    with httpx.Client(base_url=url, headers=auth) as c:
+        head = c.get("/v1/ledger/head").json()
+        yield c, Signer(party, head["log_id"], head["prev"])
+
+
+def post_notice(
+    c: httpx.Client, signer: Signer, data: dict, sig: dict[str, Any]
+) -> tuple[dict[str, Any] | str, float]:
+    """File one signed notice: its answer (the signer chained on it), or the error as
+    text; and the ``perf_counter`` time the answer came."""
+    r = c.post("/v1/notices", json={"notice": data, "signature": sig})
+    answered = time.perf_counter()
+    if r.status_code != 201:
+        return f"{r.status_code} {r.text[:200]}", answered
+    out: dict[str, Any] = r.json()
+    signer.prev = out["entry_hash"]
+    return out, answered
+
+
 def file_http(
     url: str, tokens: dict, batch: list[dict], *, parallel: bool, server_pid: int
 ) -> dict[str, Any]:
@@ -267,25 +290,18 @@ def file_http(
     barrier = threading.Barrier(len(PARTIES) + 1 if parallel else 1)
 
     def work(party: str) -> None:
-        with httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {tokens[(party, 'operator')]}"}
-        ) as c:
-            head = c.get("/v1/ledger/head").json()
-            signer = Signer(party, head["log_id"], head["prev"])
+        with party_client(url, tokens, party) as (c, signer):
             barrier.wait()
             for data in per_party[party]:
                 sig = signer.notice(data)
                 t0 = time.perf_counter()
-                r = c.post("/v1/notices", json={"notice": data, "signature": sig})
-                dt = time.perf_counter() - t0
-                if r.status_code != 201:
+                out, t1 = post_notice(c, signer, data, sig)
+                if isinstance(out, str):
                     with lock:
-                        errors.append(f"{r.status_code} {r.text[:200]}")
+                        errors.append(out)
                     return
-                out = r.json()
-                signer.prev = out["entry_hash"]
                 with lock:
-                    lat.append(dt)
+                    lat.append(t1 - t0)
                     found.append(len(out["findings"]))
                     conflicts[0] += not out["clear"]
 
@@ -333,11 +349,7 @@ def file_open_loop(
     start = [0.0]
 
     def work(party: str) -> None:
-        with httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {tokens[(party, 'operator')]}"}
-        ) as c:
-            head = c.get("/v1/ledger/head").json()
-            signer = Signer(party, head["log_id"], head["prev"])
+        with party_client(url, tokens, party) as (c, signer):
             barrier.wait()
             for data, at_s in zip(per_party[party], schedules[party], strict=True):
                 sig = signer.notice(data)
@@ -345,16 +357,13 @@ def file_open_loop(
                 wait = due - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
-                r = c.post("/v1/notices", json={"notice": data, "signature": sig})
-                dt = time.perf_counter() - due
-                if r.status_code != 201:
+                out, t1 = post_notice(c, signer, data, sig)
+                if isinstance(out, str):
                     with lock:
-                        errors.append(f"{r.status_code} {r.text[:200]}")
+                        errors.append(out)
                     return
-                out = r.json()
-                signer.prev = out["entry_hash"]
                 with lock:
-                    lat.append(dt)
+                    lat.append(t1 - due)
                     conflicts[0] += not out["clear"]
 
     threads = [threading.Thread(target=work, args=(p,)) for p in PARTIES]
