@@ -273,6 +273,41 @@ def post_notice(
     return out, answered
 
 
+class Filings:
+    """What the filing threads of a run record, under one lock: each answered filing's
+    latency and findings, or the first error."""
+
+    def __init__(self) -> None:
+        self.lat: list[float] = []
+        self.found: list[int] = []
+        self.conflicts = 0
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+
+    def record(self, out: dict[str, Any] | str, latency_s: float) -> bool:
+        """Record an answer (``post_notice``'s); False for an error, when the thread stops."""
+        with self._lock:
+            if isinstance(out, str):
+                self.errors.append(out)
+                return False
+            self.lat.append(latency_s)
+            self.found.append(len(out["findings"]))
+            self.conflicts += not out["clear"]
+            return True
+
+    def result(self, wall: float, cpu: float) -> dict[str, Any]:
+        """The run's measures; exits with the first error, if any."""
+        if self.errors:
+            raise SystemExit(f"filing failed: {self.errors[0]}")
+        return {
+            "lat": self.lat,
+            "found": self.found,
+            "wall": wall,
+            "cpu": cpu,
+            "conflicts": self.conflicts,
+        }
+
+
 def file_http(
     url: str, tokens: dict, batch: list[dict], *, parallel: bool, server_pid: int
 ) -> dict[str, Any]:
@@ -282,11 +317,7 @@ def file_http(
     per_party: dict[str, list[dict]] = {p: [] for p in PARTIES}
     for d in batch:
         per_party[d["party"]].append(d)
-    lat: list[float] = []
-    found: list[int] = []
-    conflicts = [0]
-    errors: list[str] = []
-    lock = threading.Lock()
+    filings = Filings()
     barrier = threading.Barrier(len(PARTIES) + 1 if parallel else 1)
 
     def work(party: str) -> None:
@@ -296,14 +327,8 @@ def file_http(
                 sig = signer.notice(data)
                 t0 = time.perf_counter()
                 out, t1 = post_notice(c, signer, data, sig)
-                if isinstance(out, str):
-                    with lock:
-                        errors.append(out)
+                if not filings.record(out, t1 - t0):
                     return
-                with lock:
-                    lat.append(t1 - t0)
-                    found.append(len(out["findings"]))
-                    conflicts[0] += not out["clear"]
 
     cpu0 = process_cpu_s(server_pid)
     t0 = time.perf_counter()
@@ -320,9 +345,7 @@ def file_http(
             work(p)
     wall = time.perf_counter() - t0
     cpu = process_cpu_s(server_pid) - cpu0
-    if errors:
-        raise SystemExit(f"filing failed: {errors[0]}")
-    return {"lat": lat, "found": found, "wall": wall, "cpu": cpu, "conflicts": conflicts[0]}
+    return filings.result(wall, cpu)
 
 
 def file_open_loop(
@@ -341,10 +364,7 @@ def file_open_loop(
         p: list(itertools.accumulate(rng.expovariate(rate_per_s / len(PARTIES)) for _ in ds))
         for p, ds in per_party.items()
     }
-    lat: list[float] = []
-    errors: list[str] = []
-    conflicts = [0]
-    lock = threading.Lock()
+    filings = Filings()
     barrier = threading.Barrier(len(PARTIES) + 1)
     start = [0.0]
 
@@ -358,13 +378,8 @@ def file_open_loop(
                 if wait > 0:
                     time.sleep(wait)
                 out, t1 = post_notice(c, signer, data, sig)
-                if isinstance(out, str):
-                    with lock:
-                        errors.append(out)
+                if not filings.record(out, t1 - due):
                     return
-                with lock:
-                    lat.append(t1 - due)
-                    conflicts[0] += not out["clear"]
 
     threads = [threading.Thread(target=work, args=(p,)) for p in PARTIES]
     for t in threads:
@@ -376,9 +391,7 @@ def file_open_loop(
         t.join()
     wall = time.perf_counter() - start[0]
     cpu = process_cpu_s(server_pid) - cpu0
-    if errors:
-        raise SystemExit(f"filing failed: {errors[0]}")
-    return {"lat": lat, "wall": wall, "cpu": cpu, "conflicts": conflicts[0]}
+    return filings.result(wall, cpu)
 
 
 def file_inprocess(db: Path, batch: list[dict]) -> dict[str, Any]:
