@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,31 @@ def test_commits_do_not_checkpoint_and_the_thread_does(tmp_path: Path) -> None:
     finally:
         checkpointer.close()
         conn.close()
+
+
+class _SlowClear(threading.Event):
+    """An event whose ``clear`` takes a while: it holds the thread in the moment between
+    deciding to checkpoint and clearing its wake-up."""
+
+    def clear(self) -> None:
+        time.sleep(0.5)
+        super().clear()
+
+
+def test_a_close_while_a_checkpoint_is_starting_still_ends(tmp_path: Path) -> None:
+    # close() sets stop, then wake; the thread clearing its wake-up just after used to undo
+    # that wake and wait for another forever, so closing the store hung (seen in CI).
+    checkpointer = WalCheckpointer(tmp_path / "c.db", delay_s=0.01)
+    first = checkpointer._wake
+    checkpointer._wake = _SlowClear()
+    checkpointer._wake.set()
+    first.set()  # wakes the thread on whichever of the two it waits
+    time.sleep(0.2)  # it has gathered for delay_s and is in the slow clear
+    closing = threading.Thread(target=checkpointer.close, daemon=True)
+    closing.start()
+    closing.join(timeout=10)
+    assert not closing.is_alive(), "close() did not return"
+    assert not checkpointer._thread.is_alive()
 
 
 def test_the_adapters_leave_checkpoints_to_their_thread(tmp_path: Path) -> None:

@@ -15,13 +15,15 @@ def test_loaded_notices_are_not_walked_by_the_collector(tmp_path: Path) -> None:
     # In a process of its own: freezing is for a process that serves one app.
     script = textwrap.dedent(
         f"""
-        import gc, sys
+        import faulthandler, gc, sys
         from pathlib import Path
         from skyparley.adapters.clock import ManualClock
         from skyparley.adapters.protocol_file import load_protocol
         from skyparley.api import Settings, create_app, settle_heap
         from skyparley.domain.ledger.keys import demo_key
         from skyparley.service import Principal
+
+        faulthandler.dump_traceback_later(90, exit=True)  # a hang shows its stacks
 
         def app():
             return create_app(Settings(

@@ -98,8 +98,12 @@ class WalCheckpointer:
         while True:
             self._wake.wait()
             if self._stop.wait(self._delay_s):  # let the commits of the moment gather
-                break
+                return
             self._wake.clear()
+            # close() sets stop, then wake: if it did so since the wait above, the clear
+            # may have just undone its wake, and waiting again would never end.
+            if self._stop.is_set():
+                return
             self._checkpoint()
 
     def _checkpoint(self) -> None:
