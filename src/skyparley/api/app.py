@@ -761,10 +761,8 @@ def create_app(settings: Settings) -> FastAPI:
         sizes = rt.ledger.checkpoint_sizes()
         if size is not None and size not in sizes:
             raise NotFoundError(field="size", reason=f"the log signed no checkpoint of size {size}")
-        return {
-            "size": size if size is not None else sizes[-1],
-            "checkpoint": str(rt.ledger.checkpoint(size)),
-        }
+        at = size if size is not None else sizes[-1]  # not "the latest" again: the log grows
+        return {"size": at, "checkpoint": str(rt.ledger.checkpoint(at))}
 
     @app.get("/v1/ledger/proofs/inclusion", tags=["ledger"])
     def ledger_inclusion(

@@ -1306,8 +1306,10 @@ class Service:
             readers |= {x for x in to if isinstance(x, str)}
         if principal.party not in readers:
             raise NotFoundError(field="index", reason=f"no leaf {index} for you")
-        note = self.ledger.checkpoint()
+        # the size first, then the checkpoint at that size: the log may grow between two
+        # reads, and a proof must be for the tree of the checkpoint it comes with
         size = self.ledger.checkpoint_sizes()[-1]
+        note = self.ledger.checkpoint(size)
         receipt = Receipt(
             leaf_index=index,
             leaf_hash=leaf_hash(logged.signed.leaf_bytes()),
