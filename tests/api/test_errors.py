@@ -326,25 +326,42 @@ def test_a_new_version_with_an_extra_field_is_422_naming_it(
 
 
 @pytest.mark.parametrize(
-    ("number", "status", "field"),
-    [
-        ("9223372036854775808", 422, "body"),
-        ("1.5", 422, "notice.version"),
-        ("1e3", 409, "notice.version"),  # read as 1000: not the next version
-        ('"2"', 409, "notice.version"),
-    ],
+    "number",
+    ["9223372036854775808", "1e30", "1.5", "1e3", "1.0", '"1"', '"2"', "true", "0", "-1", "null"],
 )
-def test_a_notice_version_that_is_not_the_next_integer_is_refused(
-    server: Server, client: httpx.Client, number: str, status: int, field: str
+def test_a_notice_version_that_is_not_a_whole_number_from_1_is_422_naming_it(
+    server: Server, client: httpx.Client, number: str
 ) -> None:
+    # A version is a JSON integer: a string, a boolean or a number with a fraction or an
+    # exponent is refused as written, never read as the integer it might stand for.
     raw = json.dumps({"notice": _notice(id="co-odd-version")}).replace(
         '"version": 1', f'"version": {number}'
     )
     assert f'"version": {number}' in raw
     before = _ledger_size(server)
     r = client.post("/v1/notices", content=raw, headers={"content-type": "application/json"})
-    _error(r, status, "invalid" if status == 422 else "conflict", field)
+    _error(r, 422, "invalid", "notice.version")
     assert _ledger_size(server) == before
+
+
+@pytest.mark.parametrize("value", ["true", '"2"', "1.0", "9223372036854775808"])
+def test_an_area_version_and_a_cosigned_size_are_whole_numbers(
+    server: Server, client: httpx.Client, value: str
+) -> None:
+    area = {
+        "owner": "coalition",
+        "id": "co-odd-area",
+        "version": 1,
+        "kind": "other",
+        "volume": _notice()["volumes"][0],
+    }
+    json_body = {"content-type": "application/json"}
+    raw = json.dumps({"area": area}).replace('"version": 1', f'"version": {value}')
+    r = client.post("/v1/protected-areas", content=raw, headers=json_body)
+    _error(r, 422, "invalid", "area.version")
+    raw = f'{{"size": {value}, "cosignature": "x"}}'
+    r = client.post("/v1/ledger/cosign", content=raw, headers=json_body)
+    _error(r, 422, "invalid", "size")
 
 
 def test_the_filing_routes_document_the_notice_body(server: Server) -> None:

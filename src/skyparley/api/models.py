@@ -1,15 +1,16 @@
 """Request models of the HTTP API: pydantic at the edge only, nothing extra, nothing infinite.
 
 The domain parses the notice, area and message content again (and names the field of any
-error); these models give the OpenAPI document its shapes and refuse unknown members and
-non-finite numbers before anything else runs.
+error); these models give the OpenAPI document its shapes and refuse unknown members, non-finite
+numbers and whole numbers given as anything else (``true``, ``"2"``, ``1e3``, ``1.0``)
+before anything else runs.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 __all__ = [
     "AckIn",
@@ -23,6 +24,9 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+_INT64 = 2**63 - 1
+"""The largest whole number SQLite stores."""
 
 
 class SignatureIn(BaseModel):
@@ -54,7 +58,7 @@ class NoticeBody(BaseModel):
     type: Literal["operation_notice"] | None = None
     party: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=128)
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1, le=_INT64)
     state: Literal["planned", "active", "ended", "cancelled"]
     filed: str | float | None = None
     remark: str | None = Field(default=None, max_length=280)
@@ -83,7 +87,7 @@ class AreaBody(BaseModel):
     type: Literal["protected_area"] | None = None
     owner: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=128)
-    version: int = Field(default=1, ge=1)
+    version: StrictInt = Field(default=1, ge=1, le=_INT64)
     kind: Literal["friendly_forces", "humanitarian", "civil", "other"]
     disclosure: Literal["owner_only", "on_conflict", "public"] | None = None
     volume: VolumeIn
@@ -130,7 +134,7 @@ class CosignIn(BaseModel):
     """A party's cosignature (C2SP tlog-cosignature line) of the checkpoint at ``size``."""
 
     model_config = _STRICT
-    size: int = Field(ge=1)
+    size: StrictInt = Field(ge=1, le=_INT64)
     cosignature: str = Field(min_length=1, max_length=300)
 
 
