@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/service.py [--active 10000] [--filings 600] [--messages 1000]
-                                      [--rates 10,20,40] [--open-filings 150]
+                                      [--rates 10,20,40] [--open-filings 300]
                                       [--span-days 7] [--seed 0]
 
 A real server: ``create_app`` under uvicorn in a process of its own
@@ -523,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="10,20,40",
         help="offered loads of the open-loop runs, filings/s in all (10,20,40)",
     )
-    p.add_argument("--open-filings", type=int, default=150, help="filings per open-loop run (150)")
+    p.add_argument("--open-filings", type=int, default=300, help="filings per open-loop run (300)")
     p.add_argument("--seed", type=int, default=0)
     return p
 
