@@ -37,10 +37,15 @@ def test_commits_do_not_checkpoint_and_the_thread_does(tmp_path: Path) -> None:
 
 class _SlowClear(threading.Event):
     """An event whose ``clear`` takes a while: it holds the thread in the moment between
-    deciding to checkpoint and clearing its wake-up."""
+    deciding to checkpoint and clearing its wake-up, and says when it got there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
 
     def clear(self) -> None:
-        time.sleep(0.5)
+        self.entered.set()
+        time.sleep(1.0)
         super().clear()
 
 
@@ -49,10 +54,10 @@ def test_a_close_while_a_checkpoint_is_starting_still_ends(tmp_path: Path) -> No
     # that wake and wait for another forever, so closing the store hung (seen in CI).
     checkpointer = WalCheckpointer(tmp_path / "c.db", delay_s=0.01)
     first = checkpointer._wake
-    checkpointer._wake = _SlowClear()
-    checkpointer._wake.set()
+    slow = checkpointer._wake = _SlowClear()
+    slow.set()
     first.set()  # wakes the thread on whichever of the two it waits
-    time.sleep(0.2)  # it has gathered for delay_s and is in the slow clear
+    assert slow.entered.wait(timeout=10)  # it has gathered for delay_s and is in the clear
     closing = threading.Thread(target=checkpointer.close, daemon=True)
     closing.start()
     closing.join(timeout=10)
