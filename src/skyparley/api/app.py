@@ -57,6 +57,7 @@ from skyparley.adapters.sbs import SbsEndpoint, SbsSource
 from skyparley.adapters.store_memory import MemoryStore
 from skyparley.adapters.store_sqlite import SqliteStore
 from skyparley.api.models import (
+    INT64_MAX,
     AckIn,
     AreaIn,
     CancelIn,
@@ -93,9 +94,6 @@ from skyparley.web import mount_console
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "create_app"]
 
 log = logging.getLogger("skyparley.api")
-
-_INT64 = 2**63 - 1
-"""The largest whole number a query may carry (what SQLite stores)."""
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 """Largest request body accepted (1 MiB): a notice of 64 volumes of 1000 vertices fits."""
@@ -661,7 +659,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/notices/{notice_id}", tags=["notices"])
     def notice_get(
-        who: Who, notice_id: str, version: Annotated[int | None, Query(ge=1, le=_INT64)] = None
+        who: Who, notice_id: str, version: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None
     ) -> dict[str, Any]:
         """One of the caller's notices with its current findings."""
         return svc.notice(who, notice_id, version)
@@ -703,7 +701,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/messages", tags=["hotline"])
     def message_list(
         who: Who,
-        after: Annotated[int, Query(ge=0, le=_INT64)] = 0,
+        after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         box: Annotated[str, Query(pattern="^(inbox|sent)$")] = "inbox",
     ) -> dict[str, Any]:
@@ -728,7 +726,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/events", tags=["stream"])
     def events(
         who: Who,
-        after: Annotated[int, Query(ge=0, le=_INT64)] = 0,
+        after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> dict[str, Any]:
         """The caller's stream as a page (the WebSocket /v1/stream pushes the same events)."""
@@ -747,14 +745,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/ledger/receipts/{index}", tags=["ledger"])
     def ledger_receipt(
-        who: Who, index: Annotated[int, PathParam(ge=0, le=_INT64)]
+        who: Who, index: Annotated[int, PathParam(ge=0, le=INT64_MAX)]
     ) -> dict[str, Any]:
         """The receipt (inclusion proof, signed checkpoint) of a leaf the caller may see."""
         return svc.receipt(who, index)
 
     @app.get("/v1/ledger/checkpoint", tags=["ledger"])
     def ledger_checkpoint(
-        who: Who, size: Annotated[int | None, Query(ge=0, le=_INT64)] = None
+        who: Who, size: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None
     ) -> dict[str, Any]:
         """The signed checkpoint (latest, or at ``size``) with its cosignatures."""
         require(who, "viewer")
@@ -767,8 +765,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/ledger/proofs/inclusion", tags=["ledger"])
     def ledger_inclusion(
         who: Who,
-        index: Annotated[int, Query(ge=0, le=_INT64)],
-        size: Annotated[int, Query(ge=1, le=_INT64)],
+        index: Annotated[int, Query(ge=0, le=INT64_MAX)],
+        size: Annotated[int, Query(ge=1, le=INT64_MAX)],
     ) -> dict[str, Any]:
         """The RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size``."""
         require(who, "viewer")
@@ -781,8 +779,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/ledger/proofs/consistency", tags=["ledger"])
     def ledger_consistency(
         who: Who,
-        old_size: Annotated[int, Query(alias="from", ge=1, le=_INT64)],
-        new_size: Annotated[int, Query(alias="to", ge=1, le=_INT64)],
+        old_size: Annotated[int, Query(alias="from", ge=1, le=INT64_MAX)],
+        new_size: Annotated[int, Query(alias="to", ge=1, le=INT64_MAX)],
     ) -> dict[str, Any]:
         """The RFC 9162 consistency proof between two tree sizes."""
         require(who, "viewer")

@@ -25,8 +25,9 @@ __all__ = [
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-_INT64 = 2**63 - 1
-"""The largest whole number SQLite stores."""
+INT64_MAX = 2**63 - 1
+"""The largest whole number SQLite stores: the bound of every whole number a request carries
+(in its body here, in its query or path in the app)."""
 
 _WHOLE = 'A JSON integer: 2.0, "2" and true are refused.'
 
@@ -60,7 +61,7 @@ class NoticeBody(BaseModel):
     type: Literal["operation_notice"] | None = None
     party: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=128)
-    version: StrictInt = Field(ge=1, le=_INT64, description=_WHOLE)
+    version: StrictInt = Field(ge=1, le=INT64_MAX, description=_WHOLE)
     state: Literal["planned", "active", "ended", "cancelled"]
     filed: str | float | None = None
     remark: str | None = Field(default=None, max_length=280)
@@ -89,7 +90,7 @@ class AreaBody(BaseModel):
     type: Literal["protected_area"] | None = None
     owner: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=128)
-    version: StrictInt = Field(default=1, ge=1, le=_INT64, description=_WHOLE)
+    version: StrictInt = Field(default=1, ge=1, le=INT64_MAX, description=_WHOLE)
     kind: Literal["friendly_forces", "humanitarian", "civil", "other"]
     disclosure: Literal["owner_only", "on_conflict", "public"] | None = None
     volume: VolumeIn
@@ -136,7 +137,7 @@ class CosignIn(BaseModel):
     """A party's cosignature (C2SP tlog-cosignature line) of the checkpoint at ``size``."""
 
     model_config = _STRICT
-    size: StrictInt = Field(ge=1, le=_INT64, description=_WHOLE)
+    size: StrictInt = Field(ge=1, le=INT64_MAX, description=_WHOLE)
     cosignature: str = Field(min_length=1, max_length=300)
 
 
