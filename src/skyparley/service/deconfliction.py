@@ -32,6 +32,7 @@ from skyparley.domain.hotline import (
     ack_rule,
     escalation_due,
 )
+from skyparley.domain.ledger.checkpoint import Checkpoint
 from skyparley.domain.ledger.entry import JSONValue
 from skyparley.domain.ledger.keys import SigningKey
 from skyparley.domain.ledger.merkle import leaf_hash
@@ -1306,10 +1307,10 @@ class Service:
             readers |= {x for x in to if isinstance(x, str)}
         if principal.party not in readers:
             raise NotFoundError(field="index", reason=f"no leaf {index} for you")
-        # the size first, then the checkpoint at that size: the log may grow between two
-        # reads, and a proof must be for the tree of the checkpoint it comes with
-        size = self.ledger.checkpoint_sizes()[-1]
-        note = self.ledger.checkpoint(size)
+        # the proof is for the size the checkpoint itself names: the log may grow after
+        # this read, and a proof must be for the tree of the checkpoint it comes with
+        note = self.ledger.checkpoint()
+        size = Checkpoint.parse(note.text).size
         receipt = Receipt(
             leaf_index=index,
             leaf_hash=leaf_hash(logged.signed.leaf_bytes()),
