@@ -308,15 +308,21 @@ class Filings:
         }
 
 
+def by_party(batch: list[dict]) -> dict[str, list[dict]]:
+    """``batch`` split by filing party, each party's in order."""
+    per_party: dict[str, list[dict]] = {p: [] for p in PARTIES}
+    for d in batch:
+        per_party[d["party"]].append(d)
+    return per_party
+
+
 def file_http(
     url: str, tokens: dict, batch: list[dict], *, parallel: bool, server_pid: int
 ) -> dict[str, Any]:
     """File ``batch`` with one client per party: at once (threads) or one party after the
     other (``parallel`` False); latency and the filer's findings per filing, and the
     server process's CPU seconds over the whole run."""
-    per_party: dict[str, list[dict]] = {p: [] for p in PARTIES}
-    for d in batch:
-        per_party[d["party"]].append(d)
+    per_party = by_party(batch)
     filings = Filings()
     barrier = threading.Barrier(len(PARTIES) + 1 if parallel else 1)
 
@@ -356,9 +362,7 @@ def file_open_loop(
     flight at a time, as an operations centre's client does; a filing whose turn comes
     while the one before is unanswered goes when that one is answered, and its latency
     counts from its scheduled time (no coordinated omission)."""
-    per_party: dict[str, list[dict]] = {p: [] for p in PARTIES}
-    for d in batch:
-        per_party[d["party"]].append(d)
+    per_party = by_party(batch)
     rng = random.Random(seed)
     schedules = {
         p: list(itertools.accumulate(rng.expovariate(rate_per_s / len(PARTIES)) for _ in ds))
