@@ -133,6 +133,23 @@ def test_nan_in_a_message_argument_is_refused(client: httpx.Client) -> None:
     _error(r, r.status_code, r.json()["error"]["code"])
 
 
+@pytest.mark.parametrize("value", ["true", "null", "[1]", '{"n": 1}'])
+def test_a_message_argument_that_is_not_text_or_a_number_is_422_naming_it(
+    server: Server, client: httpx.Client, value: str
+) -> None:
+    # true was read as 1 before: the message went out saying "1 volumes"
+    raw = (
+        '{"kind": "text", "to": ["russia"], '
+        f'"content": {{"template": "notice_filed", "args": {{"party": "coalition", '
+        f'"notice": "coalition/co-1@1", "start": "2015-10-01T10:00:00Z", '
+        f'"end": "2015-10-01T11:00:00Z", "volumes": {value}}}}}}}'
+    )
+    before = _ledger_size(server)
+    r = client.post("/v1/messages", content=raw, headers={"content-type": "application/json"})
+    _error(r, 422, "invalid", "content.args.volumes")
+    assert _ledger_size(server) == before
+
+
 @pytest.mark.parametrize(("minutes", "shown"), [("1e25", "1e+25"), ("-2.5e21", "-2.5e+21")])
 def test_a_number_too_large_for_the_locale_is_sent_and_shown_as_given(
     client: httpx.Client, minutes: str, shown: str
@@ -362,6 +379,24 @@ def test_an_area_version_and_a_cosigned_size_are_whole_numbers(
     raw = f'{{"size": {value}, "cosignature": "x"}}'
     r = client.post("/v1/ledger/cosign", content=raw, headers=json_body)
     _error(r, 422, "invalid", "size")
+
+
+@pytest.mark.parametrize("member", ["lower", "upper", "start", "end"])
+@pytest.mark.parametrize(("value", "kind"), [("true", "a boolean"), ("null", "null")])
+def test_a_volume_bound_that_is_not_text_or_a_number_is_422_naming_it(
+    server: Server, client: httpx.Client, member: str, value: str, kind: str
+) -> None:
+    # "lower": true was filed as 1 ft before
+    volume = _notice()["volumes"][0]
+    raw = json.dumps({"notice": _notice(id="co-odd-bound")}).replace(
+        json.dumps(volume), json.dumps(volume | {member: "@"}).replace('"@"', value)
+    )
+    assert f'"{member}": {value}' in raw
+    before = _ledger_size(server)
+    r = client.post("/v1/notices", content=raw, headers={"content-type": "application/json"})
+    err = _error(r, 422, "invalid", f"notice.volumes[0].{member}")
+    assert f"must be text or a number, not {kind}" in err["reason"]
+    assert _ledger_size(server) == before
 
 
 def test_the_filing_routes_document_the_notice_body(server: Server) -> None:

@@ -8,9 +8,10 @@ before anything else runs.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, WithJsonSchema
 
 __all__ = [
     "AckIn",
@@ -32,6 +33,33 @@ INT64_MAX = 2**63 - 1
 _WHOLE = 'A JSON integer: 2.0, "2" and true are refused.'
 
 
+def _text_or_number(value: object) -> str | int | float:
+    """A JSON string or a finite number, as written: ``true`` is not 1 (pydantic's lax union
+    reads it so), and an error names the field itself, not a member of the union."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        # pydantic turns a ValueError (not a TypeError) into a 422 naming the field
+        raise ValueError(f"must be text or a number, not {_json_kind(value)}")  # noqa: TRY004
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value}")
+    return value
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+TextOrNumber = Annotated[
+    str | int | float,
+    PlainValidator(_text_or_number),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]}),
+]
+"""A string or a finite number, nothing read as one (``true``, ``null``)."""
+
+
 class SignatureIn(BaseModel):
     """A party's signature on the statement behind a request (see ``domain.statements``)."""
 
@@ -48,10 +76,10 @@ class VolumeIn(BaseModel):
 
     model_config = _STRICT
     area: dict[str, Any]
-    lower: float | str
-    upper: float | str
-    start: str | float
-    end: str | float
+    lower: TextOrNumber
+    upper: TextOrNumber
+    start: TextOrNumber
+    end: TextOrNumber
 
 
 class NoticeBody(BaseModel):
@@ -109,7 +137,7 @@ class ContentIn(BaseModel):
 
     model_config = _STRICT
     template: str | None = Field(default=None, max_length=64)
-    args: dict[str, str | int | float] | None = None
+    args: dict[str, TextOrNumber] | None = None
     text: str | None = Field(default=None, max_length=2000)
     lang: Literal["ar", "en", "ru"] | None = None
 
