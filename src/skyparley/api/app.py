@@ -610,6 +610,16 @@ def create_app(settings: Settings) -> FastAPI:
     # The two filing routes read their body with _read_body and answer with _json: the
     # hot path of the service (see docs/service.md, "Performance"). /v1/notices/check above
     # takes NoticeIn as a body parameter, which puts its schema among the components.
+    async def file_notice(
+        who: Principal, request: Request, *, new: bool = False, expect_id: str | None = None
+    ) -> dict[str, Any]:
+        body = await _read_body(request, NoticeIn)
+        notice = body.notice.model_dump(exclude_none=True)
+        signature = _signature(body.signature)
+        return await run_in_threadpool(
+            svc.file_notice, who, notice, signature, new=new, expect_id=expect_id
+        )
+
     @app.post(
         "/v1/notices",
         tags=["notices"],
@@ -620,12 +630,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     async def notice_create(who: Who, request: Request) -> Response:
         """File a new operation notice (version 1); returns its findings for the filer."""
-        body = await _read_body(request, NoticeIn)
-        notice = body.notice.model_dump(exclude_none=True)
-        out = await run_in_threadpool(
-            svc.file_notice, who, notice, _signature(body.signature), new=True
-        )
-        return _json(out, 201)
+        return _json(await file_notice(who, request, new=True), 201)
 
     @app.put(
         "/v1/notices/{notice_id}",
@@ -636,12 +641,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     async def notice_version(who: Who, notice_id: str, request: Request) -> Response:
         """File a new version of a notice (``version`` = latest + 1)."""
-        body = await _read_body(request, NoticeIn)
-        notice = body.notice.model_dump(exclude_none=True)
-        out = await run_in_threadpool(
-            svc.file_notice, who, notice, _signature(body.signature), expect_id=notice_id
-        )
-        return _json(out)
+        return _json(await file_notice(who, request, expect_id=notice_id))
 
     @app.post("/v1/notices/{notice_id}/cancel", tags=["notices"])
     def notice_cancel(who: Who, notice_id: str, body: CancelIn) -> dict[str, Any]:
