@@ -413,3 +413,16 @@ def test_the_filing_routes_document_the_notice_body(server: Server) -> None:
         }
         assert set(op["responses"]) >= {status, "422"}
     assert "notice" in spec["components"]["schemas"]["NoticeIn"]["properties"]
+
+
+def test_a_checkpoint_the_log_never_signed_is_404_naming_the_size(
+    server: Server, client: httpx.Client
+) -> None:
+    latest = client.get("/v1/ledger/checkpoint").json()
+    again = client.get("/v1/ledger/checkpoint", params={"size": latest["size"]})
+    assert again.status_code == 200, again.text
+    assert again.json() == latest
+    never = latest["size"] + 1000
+    r = client.get("/v1/ledger/checkpoint", params={"size": never})
+    err = _error(r, 404, "not_found", "size")
+    assert err["reason"] == f"the log signed no checkpoint of size {never}"

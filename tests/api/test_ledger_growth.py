@@ -84,6 +84,6 @@ def test_the_latest_checkpoint_names_its_own_size(growing: tuple[Server, list[in
     with server.client("coalition", "viewer") as c:
         got = c.get("/v1/ledger/checkpoint")
     assert got.status_code == 200, got.text
-    assert len(grown) >= 2
+    assert len(grown) >= 1  # the log grew before each read of the request
     note_size = int(got.json()["checkpoint"].split("\n")[1])  # origin, size, root hash
     assert got.json()["size"] == note_size

@@ -70,6 +70,7 @@ from skyparley.api.models import (
     content_dict,
 )
 from skyparley.api.reports import render_incident_report
+from skyparley.domain.ledger.checkpoint import Checkpoint
 from skyparley.domain.ledger.entry import KeyRing
 from skyparley.domain.ledger.keys import SigningKey
 from skyparley.domain.ports import Clock, Store
@@ -82,6 +83,7 @@ from skyparley.errors import (
     ConflictError,
     InputError,
     LedgerError,
+    LedgerInputError,
     NotFoundError,
     PermissionDeniedError,
     SkyparleyError,
@@ -756,11 +758,13 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> dict[str, Any]:
         """The signed checkpoint (latest, or at ``size``) with its cosignatures."""
         require(who, "viewer")
-        sizes = rt.ledger.checkpoint_sizes()
-        if size is not None and size not in sizes:
-            raise NotFoundError(field="size", reason=f"the log signed no checkpoint of size {size}")
-        at = size if size is not None else sizes[-1]  # not "the latest" again: the log grows
-        return {"size": at, "checkpoint": str(rt.ledger.checkpoint(at))}
+        try:
+            note = rt.ledger.checkpoint(size)  # one read: the log may grow after it
+        except LedgerInputError:
+            raise NotFoundError(
+                field="size", reason=f"the log signed no checkpoint of size {size}"
+            ) from None
+        return {"size": Checkpoint.parse(note.text).size, "checkpoint": str(note)}
 
     @app.get("/v1/ledger/proofs/inclusion", tags=["ledger"])
     def ledger_inclusion(
