@@ -137,7 +137,7 @@ def test_nan_in_a_message_argument_is_refused(client: httpx.Client) -> None:
 def test_a_message_argument_that_is_not_text_or_a_number_is_422_naming_it(
     server: Server, client: httpx.Client, value: str
 ) -> None:
-    # true was read as 1 before: the message went out saying "1 volumes"
+    # true was read as 1 before: the message went out saying "1 volume"
     raw = (
         '{"kind": "text", "to": ["russia"], '
         f'"content": {{"template": "notice_filed", "args": {{"party": "coalition", '

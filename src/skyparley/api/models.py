@@ -2,8 +2,8 @@
 
 The domain parses the notice, area and message content again (and names the field of any
 error); these models give the OpenAPI document its shapes and refuse unknown members, non-finite
-numbers and whole numbers given as anything else (``true``, ``"2"``, ``1e3``, ``1.0``)
-before anything else runs.
+numbers, whole numbers given as anything else (``true``, ``"2"``, ``1e3``, ``1.0``) and
+text-or-number fields given as anything else (``true``, ``null``) before anything else runs.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _json_kind(value: object) -> str:
     return "an array" if isinstance(value, list) else "an object"
 
 
-TextOrNumber = Annotated[
+_TextOrNumber = Annotated[
     str | int | float,
     PlainValidator(_text_or_number),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]}),
@@ -76,10 +76,10 @@ class VolumeIn(BaseModel):
 
     model_config = _STRICT
     area: dict[str, Any]
-    lower: TextOrNumber
-    upper: TextOrNumber
-    start: TextOrNumber
-    end: TextOrNumber
+    lower: _TextOrNumber
+    upper: _TextOrNumber
+    start: _TextOrNumber
+    end: _TextOrNumber
 
 
 class NoticeBody(BaseModel):
@@ -137,7 +137,7 @@ class ContentIn(BaseModel):
 
     model_config = _STRICT
     template: str | None = Field(default=None, max_length=64)
-    args: dict[str, TextOrNumber] | None = None
+    args: dict[str, _TextOrNumber] | None = None
     text: str | None = Field(default=None, max_length=2000)
     lang: Literal["ar", "en", "ru"] | None = None
 
