@@ -426,3 +426,34 @@ def test_a_checkpoint_the_log_never_signed_is_404_naming_the_size(
     r = client.get("/v1/ledger/checkpoint", params={"size": never})
     err = _error(r, 404, "not_found", "size")
     assert err["reason"] == f"the log signed no checkpoint of size {never}"
+
+
+@pytest.mark.parametrize("value", ["true", '"35.5"', "null"])
+def test_an_aircraft_state_that_is_not_a_json_number_is_422_naming_it(
+    client: httpx.Client, value: str
+) -> None:
+    # true was read as 1.0 before: an aircraft at 1 deg N in the live picture
+    states = {
+        "time": [1443686400.0],
+        "id": ["co-ac-1"],
+        "lat_deg": ["@"],
+        "lon_deg": [38.0],
+        "alt_ft": [20000.0],
+        "gs_kt": [420.0],
+        "trk_deg": [90.0],
+    }
+    raw = json.dumps({"states": states}).replace('"@"', value)
+    r = client.post("/v1/tracks", content=raw, headers={"content-type": "application/json"})
+    _error(r, 422, "invalid", "states.lat_deg[0]")
+    ok = client.post("/v1/tracks", json={"states": states | {"lat_deg": [35]}})
+    assert ok.status_code == 200, ok.text  # a JSON integer is a number
+
+
+def test_a_filed_time_that_is_not_text_or_a_number_is_422_naming_it(
+    server: Server, client: httpx.Client
+) -> None:
+    raw = json.dumps({"notice": _notice(id="co-odd-filed", filed="@")}).replace('"@"', "true")
+    before = _ledger_size(server)
+    r = client.post("/v1/notices", content=raw, headers={"content-type": "application/json"})
+    _error(r, 422, "invalid", "notice.filed")
+    assert _ledger_size(server) == before

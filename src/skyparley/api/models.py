@@ -11,7 +11,15 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictFloat,
+    StrictInt,
+    WithJsonSchema,
+)
 
 __all__ = [
     "AckIn",
@@ -91,7 +99,7 @@ class NoticeBody(BaseModel):
     id: str = Field(min_length=1, max_length=128)
     version: StrictInt = Field(ge=1, le=INT64_MAX, description=_WHOLE)
     state: Literal["planned", "active", "ended", "cancelled"]
-    filed: str | float | None = None
+    filed: _TextOrNumber | None = None
     remark: str | None = Field(default=None, max_length=280)
     volumes: list[VolumeIn] = Field(min_length=1, max_length=64)
 
@@ -178,17 +186,18 @@ class TokenIn(BaseModel):
 
 
 class StatesIn(BaseModel):
-    """Aircraft states as columns of equal length (``time`` in epoch seconds)."""
+    """Aircraft states as columns of equal length (``time`` in epoch seconds). Numbers are
+    JSON numbers: ``true`` and ``"1.5"`` are refused, not read as 1.0 and 1.5."""
 
     model_config = _STRICT
-    time: list[float] = Field(max_length=10_000)
+    time: list[StrictFloat] = Field(max_length=10_000)
     id: list[str] = Field(max_length=10_000)
-    lat_deg: list[float] = Field(max_length=10_000)
-    lon_deg: list[float] = Field(max_length=10_000)
-    alt_ft: list[float] = Field(max_length=10_000)
-    gs_kt: list[float] = Field(max_length=10_000)
-    trk_deg: list[float] = Field(max_length=10_000)
-    vs_fpm: list[float] | None = Field(default=None, max_length=10_000)
+    lat_deg: list[StrictFloat] = Field(max_length=10_000)
+    lon_deg: list[StrictFloat] = Field(max_length=10_000)
+    alt_ft: list[StrictFloat] = Field(max_length=10_000)
+    gs_kt: list[StrictFloat] = Field(max_length=10_000)
+    trk_deg: list[StrictFloat] = Field(max_length=10_000)
+    vs_fpm: list[StrictFloat] | None = Field(default=None, max_length=10_000)
 
 
 class TracksIn(BaseModel):
