@@ -39,6 +39,11 @@ clock. Every request is signed by the party's client with its demo key
    stops when russia's WebSocket ``/v1/stream`` delivers the message. ``POST answered`` is the
    same messages' HTTP answer alone (the peer).
 
+5. **Escalations**: the server's escalation counter after the runs. Nobody acknowledges
+   the pre-fill's notice messages, so from their deadline on (900 s in the Syria 2015
+   protocol) the server escalates them beside the filings; a run that ends before it
+   prints 0, and the line says when the timed runs shared the server with them.
+
 Progress goes to stderr, the tables to stdout.
 """
 
@@ -84,7 +89,7 @@ from skyparley.adapters._sqlite import connect_writer  # noqa: E402
 from skyparley.adapters.clock import SystemClock  # noqa: E402
 from skyparley.adapters.protocol_file import load_protocol  # noqa: E402
 from skyparley.api import Settings, create_app  # noqa: E402
-from skyparley.domain.hotline import MessageContent  # noqa: E402
+from skyparley.domain.hotline import MessageContent, ack_rule  # noqa: E402
 from skyparley.domain.ledger.keys import demo_key  # noqa: E402
 from skyparley.domain.notices import OperationNotice  # noqa: E402
 from skyparley.domain.statements import (  # noqa: E402
@@ -314,6 +319,16 @@ def by_party(batch: list[dict]) -> dict[str, list[dict]]:
     for d in batch:
         per_party[d["party"]].append(d)
     return per_party
+
+
+def escalations(url: str, tokens: dict) -> int:
+    """The escalations the server has run since it started (its Prometheus counter)."""
+    auth = {"Authorization": f"Bearer {tokens[(PARTIES[0], 'admin')]}"}
+    text = httpx.get(url + "/v1/metrics", headers=auth).text
+    for line in text.splitlines():
+        if line.startswith("skyparley_escalations_total "):
+            return int(float(line.split()[1]))
+    raise SystemExit("the server's metrics have no skyparley_escalations_total")
 
 
 def file_http(
@@ -591,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         db = work / "service.db"
         tokens = make_tokens(db, load_protocol(PROTOCOL_PATH), time.time())
         progress(f"pre-fill: {args.active} notices in-process")
+        pre_t0 = time.monotonic()
         pre_s, pre_found = prefill(db, notices(args.seed, "pre", args.active, base_s, span_s))
         batch = notices(args.seed + 1, "new", args.filings, base_s, span_s)
         serial = notices(args.seed + 2, "one", max(3, args.filings // 3), base_s, span_s)
@@ -609,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         server = ServerProcess(db, free_port(), PROTOCOL_PATH, work / "server.log", 0.2)
         progress("server: starting")
         server.start()
+        served_from = time.monotonic()
         try:
             progress(f"filing: {args.filings} over HTTP, 3 clients")
             assert server.proc is not None
@@ -627,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             progress(f"round trip: {args.messages} messages")
             rt = asyncio.run(round_trips(server.url, tokens, args.messages))
+            escalated = escalations(server.url, tokens)
+            served_s = (served_from - pre_t0, time.monotonic() - pre_t0)
         finally:
             server.stop()
         progress("filing peers: in-process, bare SQLite")
@@ -740,6 +759,16 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Target: send to the recipient's stream, p99 at most {TARGET_ROUND_TRIP_P99_MS:g} ms "
         f"-> {p99:.2f} ms, {'met' if p99 <= TARGET_ROUND_TRIP_P99_MS else 'NOT met'}"
+    )
+    print()
+    # Nobody acknowledges the pre-fill's notice messages: from their deadline on, the server
+    # escalates them beside the filings, and the run measures that too.
+    due_s = ack_rule(load_protocol(PROTOCOL_PATH), "notice").deadline_s
+    print(
+        f"Escalations run by the server: {escalated} (it served from {served_s[0]:.0f} s to "
+        f"{served_s[1]:.0f} s after the pre-fill began; the pre-fill's notice messages, never "
+        f"acknowledged, are due {due_s:g} s after they were sent)"
+        + ("" if escalated == 0 else "; the timed runs shared the server with them")
     )
     return 0
 
