@@ -400,16 +400,21 @@ def _as_number(value: object) -> int | float | None:
         number = float(text) if "." in text else int(text)
     else:
         return None
-    return number if math.isfinite(number) and abs(number) < _SHOWN_AS_GIVEN_FROM else None
+    return number if _finite(number) and abs(number) < _SHOWN_AS_GIVEN_FROM else None
+
+
+def _finite(number: int | float) -> bool:
+    """Whether ``number`` is finite; an ``int`` always is (``math.isfinite`` would turn one
+    past 1e308 into a float and raise)."""
+    return isinstance(number, int) or math.isfinite(number)
 
 
 def _shown(value: object) -> object:
     """An argument as the catalogs take it: a number too large to write for a locale as its
     text (shown as given), anything else as it is."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if number and math.isfinite(value) and abs(value) >= _SHOWN_AS_GIVEN_FROM:  # type: ignore[arg-type]
-        return str(value)
-    return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return str(value) if _finite(value) and abs(value) >= _SHOWN_AS_GIVEN_FROM else value
 
 
 def _number(value: object, **options: Any) -> FluentType | str:
