@@ -564,6 +564,23 @@ def by_findings(m: dict[str, Any]) -> list[list[object]]:
     ]
 
 
+def open_row(rate: float, m: dict[str, Any]) -> list[object]:
+    """A row of the offered-load table."""
+    lat_ms = [x * 1e3 for x in m["lat"]]
+    p99 = pct(lat_ms, 0.99)
+    return [
+        f"{rate:g}",
+        len(lat_ms),
+        f"{len(lat_ms) / m['wall']:.1f}",
+        f"{pct(lat_ms, 0.5):.2f}",
+        f"{p99:.2f}",
+        f"{max(lat_ms):.1f}",
+        f"{m['cpu'] / m['wall']:.0%}",
+        f"{m['conflicts'] / max(1, len(lat_ms)):.0%}",
+        f"{p99 / TARGET_FILING_P99_MS:.2f}x",
+    ]
+
+
 def row(name: str, m: dict[str, Any], ref: dict[str, Any] | None) -> list[object]:
     lat_ms = [x * 1e3 for x in m["lat"]]
     p99 = pct(lat_ms, 0.99)
@@ -598,13 +615,14 @@ def main(argv: list[str] | None = None) -> int:
     if not rates or any(not (math.isfinite(r) and r > 0) for r in rates):
         print(f"--rates: {args.rates!r} must list numbers > 0", file=sys.stderr)
         return 2
+    protocol = load_protocol(PROTOCOL_PATH)
     cache = REPO / ".cache"
     with tempfile.TemporaryDirectory(
         prefix="skyparley-bench-", dir=cache if cache.is_dir() else None
     ) as tmp:
         work = Path(tmp)
         db = work / "service.db"
-        tokens = make_tokens(db, load_protocol(PROTOCOL_PATH), time.time())
+        tokens = make_tokens(db, protocol, time.time())
         progress(f"pre-fill: {args.active} notices in-process")
         pre_t0 = time.monotonic()
         pre_s, pre_found = prefill(db, notices(args.seed, "pre", args.active, base_s, span_s))
@@ -709,20 +727,7 @@ def main(argv: list[str] | None = None) -> int:
                 "with findings",
                 "p99 vs target",
             ],
-            [
-                [
-                    f"{rate:g}",
-                    len(m["lat"]),
-                    f"{len(m['lat']) / m['wall']:.1f}",
-                    f"{pct([x * 1e3 for x in m['lat']], 0.5):.2f}",
-                    f"{pct([x * 1e3 for x in m['lat']], 0.99):.2f}",
-                    f"{max(m['lat']) * 1e3:.1f}",
-                    f"{m['cpu'] / m['wall']:.0%}",
-                    f"{m['conflicts'] / max(1, len(m['lat'])):.0%}",
-                    f"{pct([x * 1e3 for x in m['lat']], 0.99) / TARGET_FILING_P99_MS:.2f}x",
-                ]
-                for rate, m in open_runs
-            ],
+            [open_row(rate, m) for rate, m in open_runs],
         )
     )
     ans = [x * 1e3 for x in rt["answered"]]
@@ -763,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     # Nobody acknowledges the pre-fill's notice messages: from their deadline on, the server
     # escalates them beside the filings, and the run measures that too.
-    due_s = ack_rule(load_protocol(PROTOCOL_PATH), "notice").deadline_s
+    due_s = ack_rule(protocol, "notice").deadline_s
     print(
         f"Escalations run by the server: {escalated} (it served from {served_s[0]:.0f} s to "
         f"{served_s[1]:.0f} s after the pre-fill began; the pre-fill's notice messages, never "
