@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 
@@ -75,6 +76,13 @@ def format_time(t_s: float) -> str:
     >>> format_time(1444467600.25)
     '2015-10-10T09:00:00.250Z'
     """
+    return _format_time(t_s)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_time(t_s: float) -> str:
+    # A filing writes the same few times dozens of times over (its notice's window, the
+    # time it was filed, each message's deadline): remembered, each costs a lookup.
     dt = datetime.fromtimestamp(t_s, tz=UTC)
     text = dt.strftime("%Y-%m-%dT%H:%M:%S")
     if dt.microsecond:
