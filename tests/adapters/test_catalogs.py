@@ -259,6 +259,16 @@ def test_times_read_as_utc_minutes_and_other_text_as_given(catalogs: Catalogs) -
     assert words.text.endswith("at after the briefing.")
 
 
+def test_a_time_out_of_range_is_shown_as_given_whichever_was_rendered_first(
+    catalogs: Catalogs,
+) -> None:
+    # 10**20 and 1e20 are equal numbers, but each is shown as it was given
+    big_int = catalogs.render(structured("request_call", at=10**20), "en")
+    big_float = catalogs.render(structured("request_call", at=1e20), "en")
+    assert big_int.text.endswith("at 100000000000000000000.")
+    assert big_float.text.endswith("at 1e+20.")
+
+
 def test_arabic_isolates_left_to_right_values_and_english_and_russian_do_not(
     catalogs: Catalogs,
 ) -> None:

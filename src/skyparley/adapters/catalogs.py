@@ -71,6 +71,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -438,6 +439,12 @@ def _time(value: object) -> FluentType | str:
         return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return str(value)
+    return _time_text(value)
+
+
+@functools.lru_cache(maxsize=1024, typed=True)
+def _time_text(value: str | int | float) -> str:
+    # typed: 10**20 and 1e20 are equal keys but are shown as given, differently
     try:
         t = parse_time(value, field="time")
     except InputError:
