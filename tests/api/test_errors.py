@@ -7,6 +7,7 @@ the wrong key or on a stale chain head (signed with the scenario's demo keys).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
 from tests.service_server import SCENARIO_DIR, T0, Server, running_server
 
+from skyparley.api import Settings
+from skyparley.api.app import _read_within
 from skyparley.domain.notices import OperationNotice
 from skyparley.domain.statements import notice_body, sign_statement
 
@@ -183,6 +187,45 @@ def test_a_chunked_body_over_1_mib_is_413(client: httpx.Client) -> None:
 
     r = client.post("/v1/notices", content=chunks(), headers={"content-type": "application/json"})
     _error(r, 413, "too_large")
+
+
+def test_a_chunked_body_over_the_tracks_limit_is_413_naming_that_limit(
+    client: httpx.Client,
+) -> None:
+    """/v1/tracks takes 8 MiB: its 413 says so, not the 1 MiB of the other paths."""
+    limit = Settings.max_tracks_body_bytes
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"states": "'
+        for _ in range(limit // 65_536 + 1):
+            yield b"x" * 65_536
+        yield b'"}'
+
+    r = client.post("/v1/tracks", content=chunks(), headers={"content-type": "application/json"})
+    err = _error(r, 413, "too_large", "body")
+    assert err["reason"] == f"is over {limit} bytes"
+
+
+def test_an_endless_chunked_body_is_refused_without_being_kept() -> None:
+    """A body sent without content-length is read on (and dropped) past its limit only up
+    to a bound: an endless one gets its 413, and no more than the limit is ever kept."""
+    limit = 1000
+    sent = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        sent += 1
+        return {"type": "http.request", "body": b"x" * 100, "more_body": True}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    assert asyncio.run(_read_within(request, limit)) is None
+    assert sent == 4 * limit // 100 + 1
+
+    async def short() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"x" * limit, "more_body": False}
+
+    body = asyncio.run(_read_within(Request({"type": "http", "headers": []}, short), limit))
+    assert body == b"x" * limit
 
 
 def test_a_chunked_body_within_the_limit_is_read_once_and_handed_on(

@@ -140,8 +140,9 @@ class _LimitsAndMetrics:
     anyio task group with memory streams between the two halves; this does the same checks
     on the scope and wraps ``receive``/``send`` only, at a fraction of the cost per request.
     A body over the limit is refused from its ``content-length`` before it is read; one sent
-    without it (chunked) is read whole, refused when over, else handed on as read (after
-    it, ``receive`` is the server's again: a disconnect is still seen). Each
+    without it (chunked) is read up to the limit, refused once over it (see
+    :func:`_read_within`), else handed on as read (after it, ``receive`` is the server's
+    again: a disconnect is still seen). Each
     answered request is counted by method, route and status, and timed by route.
     """
 
@@ -183,9 +184,9 @@ class _LimitsAndMetrics:
                 await _error(413, "too_large", "body", reason)(scope, receive, send)
                 return
         elif request.method in ("POST", "PUT", "PATCH"):
-            body = await request.body()
-            if len(body) > limit:
-                reason = f"is over {self.max_body_bytes} bytes"
+            body = await _read_within(request, limit)
+            if body is None:
+                reason = f"is over {limit} bytes"
                 await _error(413, "too_large", "body", reason)(scope, receive, send)
                 return
             receive = _replay(body, receive)
@@ -202,6 +203,31 @@ class _LimitsAndMetrics:
         path = getattr(route, "path", "unmatched")
         self.requests.labels(request.method, path, str(status)).inc()
         self.latency.labels(path).observe(time.perf_counter() - t0)
+
+
+_DRAIN_FACTOR = 4
+"""A chunked body over its limit is read on, and dropped, up to this many times the limit,
+so that a client still sending gets the 413 rather than a reset connection; past that, the
+413 goes out at once (the server then closes the connection)."""
+
+
+async def _read_within(request: Request, limit: int) -> bytes | None:
+    """A body sent without ``content-length``: its bytes, or None once it is over ``limit``.
+
+    Nothing past the limit is kept, so an endless body costs ``limit`` bytes of memory, not
+    more (see :data:`_DRAIN_FACTOR` for how long it is read on).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            chunks.clear()
+            if size > _DRAIN_FACTOR * limit:
+                return None
+        elif chunk:
+            chunks.append(chunk)
+    return None if size > limit else b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
