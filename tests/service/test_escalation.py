@@ -195,27 +195,49 @@ def test_escalations_are_service_signed_ledger_entries_and_events_to_both(rig: R
 
 def test_a_notice_filed_escalates_for_every_party_that_does_not_ack(rig: Rig) -> None:
     """A notice goes to both other parties; each addressee has its own ladder."""
-    notice = {
-        "type": "operation_notice",
-        "party": "russia",
-        "id": "ru-esc",
-        "version": 1,
-        "state": "planned",
-        "volumes": [
-            {
-                "area": {"type": "Circle", "center": [40.35, 35.45], "radius_nm": 10.0},
-                "lower": "FL100",
-                "upper": "FL300",
-                "start": "2015-10-01T08:00:00Z",
-                "end": "2015-10-01T10:00:00Z",
-            }
-        ],
-    }
-    mid = rig.service.file_notice(SENDER, notice, new=True)["message_id"]
+    mid = rig.service.file_notice(SENDER, _NOTICE, new=True)["message_id"]
     rig.service.ack(ADDRESSEE, mid)
     assert rig.at(DEADLINE_S) == 1
     assert rig.at(LEVEL3_S) == 1
     assert rig.levels(mid) == [("relief", 2), ("relief", 3)]
+
+
+_NOTICE: dict[str, Any] = {
+    "type": "operation_notice",
+    "party": "russia",
+    "id": "ru-esc",
+    "version": 1,
+    "state": "planned",
+    "volumes": [
+        {
+            "area": {"type": "Circle", "center": [40.35, 35.45], "radius_nm": 10.0},
+            "lower": "FL100",
+            "upper": "FL300",
+            "start": "2015-10-01T08:00:00Z",
+            "end": "2015-10-01T10:00:00Z",
+        }
+    ],
+}
+
+
+def test_each_addressee_sees_its_own_ack_and_escalations_and_the_sender_sees_all(
+    rig: Rig,
+) -> None:
+    """coalition acks russia's notice, relief does not and escalates: what each is shown."""
+    mid = rig.service.file_notice(SENDER, _NOTICE, new=True)["message_id"]
+    rig.service.ack(ADDRESSEE, mid)
+    assert rig.at(DEADLINE_S) == 1
+    relief = Principal("relief", "viewer", "tok_relief")
+
+    def shown(who: Principal) -> tuple[list[str], list[str]]:
+        m = rig.service.message(who, mid)
+        return [a["party"] for a in m["acks"]], [e["party"] for e in m["escalations"]]
+
+    assert shown(SENDER) == (["coalition"], ["relief"])
+    assert shown(ADDRESSEE) == (["coalition"], [])
+    assert shown(relief) == ([], ["relief"])
+    inbox = rig.service.inbox(relief)["messages"]
+    assert [(m["acks"], len(m["escalations"])) for m in inbox if m["id"] == mid] == [([], 1)]
 
 
 def _restart_case(tmp_path: Path, make_store: Any) -> None:

@@ -300,9 +300,15 @@ class Service:
         if m.seq:
             out["seq"] = m.seq  # the inbox cursor (assigned when the message was committed)
         if full:
+            # The sender sees every addressee's ack and escalation; an addressee sees its
+            # own only (each goes to the sender and that addressee, nobody else).
+            def told(party: str) -> bool:
+                return reader == m.sender or party == reader
+
             out["acks"] = [
                 {"party": a.party, "at": format_time(a.acked_s), "entry_hash": a.entry_hash}
                 for a in self.store.acks(m.id)
+                if told(a.party)
             ]
             out["escalations"] = [
                 {
@@ -312,6 +318,7 @@ class Service:
                     "at": format_time(e.at_s),
                 }
                 for e in self.store.escalations(m.id)
+                if told(e.party)
             ]
         return out
 
