@@ -6,6 +6,7 @@ Every wait is bounded (``asyncio.wait_for``); nothing asserts how long anything 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -274,7 +275,16 @@ def _close_code(url: str) -> int | None:
 
 
 BAD_TOKENS = ["skp_" + "A" * 43, "garbage", ""]
-BAD_CURSORS = ["-1", "abc", "1.5", "-0x10"]
+BAD_CURSORS = [
+    "-1",
+    "abc",
+    "1.5",
+    "-0x10",
+    "9223372036854775808",  # past what SQLite holds
+    "1_0",  # int() reads these three as 10, 3 and 1
+    "%D9%A3",
+    "%201",
+]
 
 
 @pytest.mark.parametrize("token", BAD_TOKENS, ids=["unknown", "garbage", "empty"])
@@ -308,6 +318,66 @@ def test_a_revoked_token_gets_no_event(server: Server) -> None:
     assert _close_code(_stream_url(server, "coalition", 0, made["token"])) is not None
     r = httpx.get(f"{server.url}/v1/events", headers={"Authorization": f"Bearer {made['token']}"})
     assert r.status_code == 401
+
+
+def test_a_token_revoked_while_its_stream_is_open_ends_the_stream(server: Server) -> None:
+    """The stream closes with 4401 at its next delivery instead of delivering it."""
+    with server.client("coalition", "admin") as c:
+        made = c.post("/v1/tokens", json={"role": "viewer"}).json()
+    backlog = _events(server, "coalition")
+
+    async def run() -> tuple[int | None, list[str]]:
+        async with connect(_stream_url(server, "coalition", 0, made["token"])) as ws:
+            await _recv(ws, len(backlog))
+            with server.client("coalition", "admin") as c:
+                assert c.delete(f"/v1/tokens/{made['id']}").status_code == 200
+            await asyncio.to_thread(_text, server, "russia", "coalition", "after revoke")
+            got: list[str] = []
+            try:
+                while True:
+                    got.append(json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))["type"])
+            except websockets.ConnectionClosed:
+                pass
+            return ws.close_code, got
+
+    code, got = asyncio.run(run())
+    assert code == 4401
+    assert got == []
+
+
+def test_the_tracks_stream_answers_each_batch_until_its_token_is_revoked(server: Server) -> None:
+    """/v1/tracks/stream: a batch gets its ingest result, a bad one an error naming the
+    field; once the token is revoked, the next batch closes the socket with 4401."""
+    with server.client("coalition", "admin") as c:
+        made = c.post("/v1/tokens", json={"role": "operator"}).json()
+    url = f"{server.url.replace('http://', 'ws://')}/v1/tracks/stream?token={made['token']}"
+    states = {
+        "time": [server.clock.now_s()],
+        "id": ["co-ac-1"],
+        "lat_deg": [35.5],
+        "lon_deg": [38.0],
+        "alt_ft": [20000.0],
+        "gs_kt": [420.0],
+        "trk_deg": [90.0],
+    }
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any], int | None]:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"states": states}))
+            ok = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
+            await ws.send(json.dumps({"states": states | {"lat_deg": ["35.5"]}}))
+            bad = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
+            with server.client("coalition", "admin") as c:
+                assert c.delete(f"/v1/tokens/{made['id']}").status_code == 200
+            await ws.send(json.dumps({"states": states}))
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), WAIT_S)
+            return ok, bad, ws.close_code
+
+    ok, bad, code = asyncio.run(run())
+    assert ok["accepted"] == 1, ok
+    assert bad["error"]["field"] == "states.lat_deg[0]"
+    assert code == 4401
 
 
 def _subscribers(server: Server) -> float:

@@ -73,9 +73,10 @@ from skyparley.api.reports import render_incident_report
 from skyparley.domain.ledger.checkpoint import Checkpoint
 from skyparley.domain.ledger.entry import KeyRing
 from skyparley.domain.ledger.keys import SigningKey
+from skyparley.domain.live import IngestResult
 from skyparley.domain.ports import Clock, Store
 from skyparley.domain.protocol import Protocol
-from skyparley.domain.records import Changes
+from skyparley.domain.records import Changes, Event
 from skyparley.domain.statements import Signature
 from skyparley.domain.times import format_time
 from skyparley.errors import (
@@ -864,13 +865,18 @@ def create_app(settings: Settings) -> FastAPI:
                 code=4401 if isinstance(exc, AuthError) else 4403, reason=exc.reason[:120]
             )
             return
+
+        def ingest(who: Principal, states: dict[str, Any]) -> IngestResult:
+            authenticate(rt.store, token)  # a token revoked meanwhile ends the stream
+            return live.ingest(who, states)
+
         try:
             while True:
                 text = await websocket.receive_text()
                 try:
                     msg = TracksIn.model_validate_json(text)
                     result = await run_in_threadpool(
-                        live.ingest, who, msg.states.model_dump(exclude_none=True)
+                        ingest, who, msg.states.model_dump(exclude_none=True)
                     )
                     await websocket.send_text(json.dumps(result.to_dict()))
                 except ValidationError as exc:
@@ -892,6 +898,8 @@ def create_app(settings: Settings) -> FastAPI:
                             {"error": {"code": "invalid", "field": exc.field, "reason": exc.reason}}
                         )
                     )
+        except AuthError as exc:
+            await websocket.close(code=4401, reason=exc.reason[:120])
         except (WebSocketDisconnect, RuntimeError):
             pass
 
@@ -942,21 +950,26 @@ def create_app(settings: Settings) -> FastAPI:
         await websocket.accept()
         try:
             who = await run_in_threadpool(authenticate, rt.store, token)
-            after = int(websocket.query_params.get("cursor", "0"))
         except AuthError as exc:
             await websocket.close(code=4401, reason=exc.reason[:120])
             return
-        except ValueError:
-            after = -1
-        if after < 0:
-            await websocket.close(code=4422, reason="cursor: must be a whole number from 0")
+        after = _cursor(websocket.query_params.get("cursor", "0"))
+        if after is None:
+            await websocket.close(
+                code=4422, reason=f"cursor: must be a whole number from 0 to {_MAX_CURSOR}"
+            )
             return
+
+        def read(after: int) -> list[Event]:
+            authenticate(rt.store, token)  # a token revoked meanwhile ends the stream
+            return svc.events(who, after=after, limit=500)
+
         sub = svc.hub.subscribe(who.party, asyncio.get_running_loop())
         gone: asyncio.Future[None] | None = None
         try:
             last = after
             while True:  # the backlog, page by page, from the store
-                page = await run_in_threadpool(svc.events, who, after=last, limit=500)
+                page = await run_in_threadpool(read, last)
                 for e in page:
                     await websocket.send_text(json.dumps(_event_json(e)))
                     last = e.cursor
@@ -974,12 +987,14 @@ def create_app(settings: Settings) -> FastAPI:
                 while not sub.queue.empty():
                     newest = max(newest, sub.queue.get_nowait().cursor)
                 while newest > last:
-                    page = await run_in_threadpool(svc.events, who, after=last, limit=500)
+                    page = await run_in_threadpool(read, last)
                     if not page:
                         break
                     for item in page:
                         await websocket.send_text(json.dumps(_event_json(item)))
                         last = item.cursor
+        except AuthError as exc:
+            await websocket.close(code=4401, reason=exc.reason[:120])
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
@@ -1002,6 +1017,19 @@ async def _until_closed(websocket: WebSocket) -> None:
         msg = await websocket.receive()
         if msg["type"] == "websocket.disconnect":
             return
+
+
+_MAX_CURSOR = 2**63 - 1
+"""The largest cursor SQLite holds (``GET /v1/events`` takes the same range)."""
+
+
+def _cursor(text: str) -> int | None:
+    """A stream's ``?cursor=``: ASCII digits only (no sign, space, ``_`` or other script's
+    digits, which ``int()`` would take) within :data:`_MAX_CURSOR`; None otherwise."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= _MAX_CURSOR else None
 
 
 def _check_size(rt: _Runtime, size: int) -> None:
