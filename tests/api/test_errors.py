@@ -75,6 +75,50 @@ def test_malformed_json_is_400(server: Server, client: httpx.Client, raw: bytes)
     assert _ledger_size(server) == before
 
 
+DEEP = b'{"kind": "text", "to": ["russia"], "content": {"text": "x", "lang": "en", "args": '
+DEEP += b"[" * 2000 + b"]" * 2000 + b"}}"
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/notices", "/v1/notices/check", "/v1/messages", "/v1/protected-areas"]
+)
+def test_json_nested_too_deeply_is_400_naming_the_body(client: httpx.Client, path: str) -> None:
+    r = client.post(path, content=DEEP, headers={"content-type": "application/json"})
+    _error(r, 400, "malformed", "body")
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/notices", "/v1/notices/check", "/v1/messages", "/v1/protected-areas"]
+)
+@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_415_on_every_route(
+    server: Server, client: httpx.Client, path: str, kind: str
+) -> None:
+    """Even a valid notice: every route reads JSON only, and says so (no 422 about a
+    dictionary, no filing through one route and a refusal through the other)."""
+    raw = json.dumps({"notice": _notice(id="co-plain")}).encode()
+    before = _ledger_size(server)
+    err = _error(client.post(path, content=raw, headers={"content-type": kind}), 415,
+                 "unsupported_media_type", "content-type")  # fmt: skip
+    assert kind in err["reason"]
+    assert _ledger_size(server) == before
+
+
+def test_json_with_a_charset_or_a_json_suffix_is_read(client: httpx.Client) -> None:
+    for kind in ("application/json; charset=utf-8", "application/vnd.skyparley+json"):
+        r = client.post(
+            "/v1/notices/check",
+            content=json.dumps({"notice": _notice()}).encode(),
+            headers={"content-type": kind},
+        )
+        assert r.status_code == 200, (kind, r.text)
+
+
+def test_a_consistency_proof_past_the_log_names_to(client: httpx.Client) -> None:
+    r = client.get("/v1/ledger/proofs/consistency", params={"from": 1, "to": 10**9})
+    _error(r, 422, "invalid", "to")
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

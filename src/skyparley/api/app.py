@@ -168,6 +168,13 @@ class _LimitsAndMetrics:
             return
         t0 = time.perf_counter()
         request = Request(scope, receive)
+        kind = request.headers.get("content-type")
+        if kind is not None and request.method in ("POST", "PUT", "PATCH") and not _is_json(kind):
+            reason = f"is {kind[:80]!r}; send the body as application/json"
+            await _error(415, "unsupported_media_type", "content-type", reason)(
+                scope, receive, send
+            )
+            return
         length = request.headers.get("content-length")
         limit = (
             self.max_tracks_body_bytes if request.url.path == "/v1/tracks" else self.max_body_bytes
@@ -204,6 +211,15 @@ class _LimitsAndMetrics:
         path = getattr(route, "path", "unmatched")
         self.requests.labels(request.method, path, str(status)).inc()
         self.latency.labels(path).observe(time.perf_counter() - t0)
+
+
+def _is_json(content_type: str) -> bool:
+    """Whether a ``content-type`` is JSON as FastAPI reads it: ``application/json`` or
+    ``application/<something>+json``, parameters aside."""
+    main = content_type.partition(";")[0].strip().lower()
+    return main == "application/json" or (
+        main.startswith("application/") and main.endswith("+json")
+    )
 
 
 _DRAIN_FACTOR = 4
@@ -530,10 +546,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
                  403: "forbidden", 400: "malformed", 413: "too_large"}  # fmt: skip
-        reason = {404: "no such path", 405: "the path does not take this method"}.get(
-            exc.status_code, str(exc.detail)
-        )
-        return _error(exc.status_code, codes.get(exc.status_code, "error"), "path", reason)
+        reason = {
+            404: "no such path",
+            405: "the path does not take this method",
+            400: "could not be read as JSON (it may be nested too deeply)",
+        }.get(exc.status_code, str(exc.detail))
+        field = "body" if exc.status_code in (400, 413) else "path"  # 400: FastAPI's parse
+        return _error(exc.status_code, codes.get(exc.status_code, "error"), field, reason)
 
     @app.exception_handler(SkyparleyError)
     async def _skyparley(_: Request, exc: SkyparleyError) -> JSONResponse:
@@ -815,7 +834,7 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> dict[str, Any]:
         """The RFC 9162 consistency proof between two tree sizes."""
         require(who, "viewer")
-        _check_size(rt, new_size)
+        _check_size(rt, new_size, "to")
         if old_size > new_size:
             raise InputError(field="from", reason=f"must be at most to ({new_size})")
         proof = rt.ledger.consistency_proof(old_size, new_size)
@@ -1032,10 +1051,10 @@ def _cursor(text: str) -> int | None:
     return value if value <= _MAX_CURSOR else None
 
 
-def _check_size(rt: _Runtime, size: int) -> None:
+def _check_size(rt: _Runtime, size: int, field: str = "size") -> None:
     have = rt.ledger.size()
     if size > have:
-        raise InputError(field="size", reason=f"the log has {have} leaves")
+        raise InputError(field=field, reason=f"the log has {have} leaves")
 
 
 def _b64(data: bytes) -> str:
