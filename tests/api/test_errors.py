@@ -198,6 +198,23 @@ def test_a_message_argument_that_is_not_text_or_a_number_is_422_naming_it(
     assert _ledger_size(server) == before
 
 
+@pytest.mark.parametrize("value", ["9007199254740993", "-9007199254740993", "1" + "0" * 400])
+def test_a_whole_number_past_2_53_in_an_argument_is_422_naming_it(
+    server: Server, client: httpx.Client, value: str
+) -> None:
+    """The ledger's canonical JSON cannot hold it: the error names the argument and does
+    not repeat the number (400 digits of it, before)."""
+    raw = (
+        '{"kind": "request", "to": ["russia"], "content": {"template": "request_shift", '
+        f'"args": {{"notice": "russia/ru-1@1", "minutes": {value}}}}}}}'
+    )
+    before = _ledger_size(server)
+    r = client.post("/v1/messages", content=raw, headers={"content-type": "application/json"})
+    err = _error(r, 422, "invalid", "content.args.minutes")
+    assert value.lstrip("-") not in err["reason"]
+    assert _ledger_size(server) == before
+
+
 @pytest.mark.parametrize(("minutes", "shown"), [("1e25", "1e+25"), ("-2.5e21", "-2.5e+21")])
 def test_a_number_too_large_for_the_locale_is_sent_and_shown_as_given(
     client: httpx.Client, minutes: str, shown: str

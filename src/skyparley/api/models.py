@@ -49,7 +49,16 @@ def _text_or_number(value: object) -> str | int | float:
         raise ValueError(f"must be text or a number, not {_json_kind(value)}")  # noqa: TRY004
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"must be a finite number, not {value}")
+    if isinstance(value, int) and not -_JSON_INT_MAX <= value <= _JSON_INT_MAX:
+        # the number itself is not repeated: it may run to thousands of digits
+        raise ValueError(
+            f"is a whole number beyond ±{_JSON_INT_MAX} (2**53 - 1), which JSON readers "
+            "and the ledger's canonical form cannot hold exactly; send it as text"
+        )
     return value
+
+
+_JSON_INT_MAX = 2**53 - 1
 
 
 def _json_kind(value: object) -> str:
