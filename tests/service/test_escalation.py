@@ -152,7 +152,12 @@ def test_an_ack_after_level_2_stops_level_3(rig: Rig) -> None:
     mid = rig.send_notice()
     assert rig.at(DEADLINE_S) == 1
     rig.clock.set(T0 + DEADLINE_S + 60)
-    assert rig.service.ack(ADDRESSEE, mid)["late"] is True
+    first = rig.service.ack(ADDRESSEE, mid)
+    assert first["late"] is True
+    rig.clock.set(T0 + DEADLINE_S + 120)
+    again = rig.service.ack(ADDRESSEE, mid)  # answered as the first was, not acked again
+    assert again.pop("replayed") is True
+    assert again == first | {"receipt": None}
     assert rig.at(LEVEL3_S) == 0
     assert rig.at(LEVEL3_S + 3600) == 0
     assert rig.levels(mid) == [("coalition", 2)]

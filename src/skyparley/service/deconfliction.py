@@ -1097,13 +1097,17 @@ class Service:
                 raise PermissionDeniedError(
                     field="message_id", reason="only an addressee acknowledges a message"
                 )
+            due = (m.sent_s + m.deadline_s) if m.requires_ack and m.deadline_s else None
             for a in self.store.acks(m.id):
-                if a.party == principal.party:
+                if a.party == principal.party:  # the first ack, answered as it was
                     return {
                         "message_id": m.id,
                         "party": a.party,
                         "at": format_time(a.acked_s),
+                        "late": due is not None and a.acked_s > due,
                         "entry_hash": a.entry_hash,
+                        "kind": m.kind,
+                        "about": m.about,
                         "receipt": None,
                         "replayed": True,
                     }
@@ -1116,7 +1120,6 @@ class Service:
                 AckRecord(m.id, principal.party, now, logged.entry_hash, logged.index, attested)
             )
             changes.cleared_deadlines.append((m.id, principal.party))
-            due = (m.sent_s + m.deadline_s) if m.requires_ack and m.deadline_s else None
             data = {
                 "message_id": m.id,
                 "party": principal.party,
