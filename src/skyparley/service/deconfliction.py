@@ -303,7 +303,7 @@ class Service:
             # The sender sees every addressee's ack and escalation; an addressee sees its
             # own only (each goes to the sender and that addressee, nobody else).
             def told(party: str) -> bool:
-                return reader == m.sender or party == reader
+                return reader in (m.sender, party)
 
             out["acks"] = [
                 {"party": a.party, "at": format_time(a.acked_s), "entry_hash": a.entry_hash}
