@@ -114,6 +114,36 @@ def test_json_with_a_charset_or_a_json_suffix_is_read(client: httpx.Client) -> N
         assert r.status_code == 200, (kind, r.text)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field", "what"),
+    [
+        ("/v1/notices", {"notice": _notice(target="x")}, "notice.target", "an operation notice"),
+        (
+            "/v1/notices/check",
+            {"notice": _notice(weapon="x")},
+            "notice.weapon",
+            "an operation notice",
+        ),
+        (
+            "/v1/notices",
+            {"notice": _notice(volumes=[_notice()["volumes"][0] | {"purpose": "x"}])},
+            "notice.volumes[0].purpose",
+            "a volume",
+        ),
+    ],
+    ids=["notice", "check", "volume"],
+)
+def test_a_target_weapon_or_purpose_is_refused_with_the_reason(
+    server: Server, client: httpx.Client, path: str, body: Any, field: str, what: str
+) -> None:
+    before = _ledger_size(server)
+    err = _error(client.post(path, json=body), 422, "invalid", field)
+    assert err["reason"] == (
+        f"is not a field of {what}: skyparley never stores targets, weapons or purposes"
+    )
+    assert _ledger_size(server) == before
+
+
 def test_a_consistency_proof_past_the_log_names_to(client: httpx.Client) -> None:
     r = client.get("/v1/ledger/proofs/consistency", params={"from": 1, "to": 10**9})
     _error(r, 422, "invalid", "to")

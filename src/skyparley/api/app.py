@@ -74,6 +74,7 @@ from skyparley.domain.ledger.checkpoint import Checkpoint
 from skyparley.domain.ledger.entry import KeyRing
 from skyparley.domain.ledger.keys import SigningKey
 from skyparley.domain.live import IngestResult
+from skyparley.domain.notices import FORBIDDEN_FIELDS
 from skyparley.domain.ports import Clock, Store
 from skyparley.domain.protocol import Protocol
 from skyparley.domain.records import Changes, Event
@@ -321,6 +322,20 @@ def _json(out: object, status_code: int = 200) -> Response:
     return Response(orjson.dumps(out), status_code=status_code, media_type="application/json")
 
 
+def _invalid_reason(error: Any, loc: tuple[Any, ...]) -> str:
+    """pydantic's message, except for a member skyparley never stores (``target``,
+    ``weapon``...), which gets the reason the notice reader gives it."""
+    if error.get("type") == "extra_forbidden" and loc and loc[-1] in FORBIDDEN_FIELDS:
+        parent = str(loc[-2]) if len(loc) >= 2 else ""
+        what = {
+            "notice": "an operation notice",
+            "area": "a protected area",
+            "volume": "a volume",
+        }.get(parent, "a volume" if "volumes" in loc else "this object")
+        return f"is not a field of {what}: skyparley never stores targets, weapons or purposes"
+    return str(error.get("msg"))
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     out = ""
@@ -540,7 +555,8 @@ def create_app(settings: Settings) -> FastAPI:
         first = errors[0] if errors else {"loc": (), "msg": "invalid"}
         if first.get("type") == "json_invalid":
             return _error(400, "malformed", "body", "the body is not valid JSON")
-        return _error(422, "invalid", _loc(tuple(first.get("loc", ()))), str(first.get("msg")))
+        loc = tuple(first.get("loc", ()))
+        return _error(422, "invalid", _loc(loc), _invalid_reason(first, loc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
