@@ -591,3 +591,18 @@ def test_a_filed_time_that_is_not_text_or_a_number_is_422_naming_it(
     r = client.post("/v1/notices", content=raw, headers={"content-type": "application/json"})
     _error(r, 422, "invalid", "notice.filed")
     assert _ledger_size(server) == before
+
+
+def test_the_openapi_documents_the_errors_as_they_are_answered(client: httpx.Client) -> None:
+    """Every operation's 4xx answers are the error shape the server sends, not FastAPI's
+    ``{"detail": [...]}``, which it never sends."""
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(spec)
+    error = spec["components"]["schemas"]["ErrorOut"]
+    assert error["required"] == ["error"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            for status in ("401", "404", "422"):
+                content = op["responses"][status]["content"]
+                ref = {"$ref": "#/components/schemas/ErrorOut"}
+                assert content == {"application/json": {"schema": ref}}, (path, method)

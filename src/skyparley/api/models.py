@@ -219,3 +219,37 @@ class TracksIn(BaseModel):
 def content_dict(content: ContentIn) -> dict[str, Any]:
     """The content as the domain reads it (unset members left out)."""
     return content.model_dump(exclude_none=True)
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a code, the field it concerns (None when none does), and why."""
+
+    code: str
+    field: str | None
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    """Every refusal of the API: ``{"error": {"code", "field", "reason"}}``."""
+
+    error: ErrorDetail
+
+
+def error_responses() -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI of the errors every route may answer (in place of FastAPI's own 422)."""
+    what = {
+        400: "The body is not JSON (field: body)",
+        401: "No token, or an unknown or revoked one",
+        403: "The token's role or party may not do this",
+        404: "No such object, or none the caller may know of",
+        409: "A version or id taken, or the party's chain moved on",
+        413: "The body is over the limit",
+        415: "The body is not sent as application/json",
+        422: "A field is wrong (named in field)",
+    }
+    # the content named too: a route answering text or HTML still refuses in JSON
+    ref = {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+    return {
+        status: {"model": ErrorOut, "description": text, "content": {"application/json": ref}}
+        for status, text in what.items()
+    }
