@@ -525,6 +525,22 @@ class Write:
 
 WRITES = [
     Write("file-own", "POST", lambda _w, p: ("/v1/notices", _own_notice(p)), "operator", None),
+    # a check shows others' overlaps as a filing would, without a trace in the ledger: it
+    # takes the role that files (a viewer may not probe others' volumes with drafts)
+    Write(
+        "check-own-draft",
+        "POST",
+        lambda _w, p: ("/v1/notices/check", _own_notice(p)),
+        "operator",
+        None,
+    ),
+    Write(
+        "check-draft-of-other",
+        "POST",
+        lambda _w, p: ("/v1/notices/check", _notice(CO_RAQQA, party=_other(p))),
+        "operator",
+        403,
+    ),
     Write(
         "file-for-other",
         "POST",
@@ -648,6 +664,7 @@ def test_allowed_writes(tmp_path: Path, party: str, role: str) -> None:
         n = _own_notice(party)
         nid = n["notice"]["id"]
         steps: list[tuple[str, str, Any, int]] = [
+            ("POST", "/v1/notices/check", n, 200),
             ("POST", "/v1/notices", n, 201),
             ("PUT", f"/v1/notices/{nid}", {"notice": n["notice"] | {"version": 2}}, 200),
             ("POST", f"/v1/notices/{nid}/cancel", {}, 200),

@@ -21,6 +21,7 @@ twice. Deadlines are rows in the store: a restart re-arms them by reading them b
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,8 @@ from skyparley.service.hub import EventHub
 from skyparley.service.signer import Logged, ServiceSigner
 
 __all__ = ["Announcement", "Rendered", "Renderer", "Service"]
+
+log = logging.getLogger("skyparley.service")
 
 _WITHHELD = "-"
 
@@ -188,6 +191,7 @@ class Service:
             self._index.upsert(a.area)
         self.counters: dict[str, int] = {
             "notices_filed": 0,
+            "draft_checks": 0,
             "protected_areas_declared": 0,
             "findings": 0,
             "messages_sent": 0,
@@ -580,8 +584,14 @@ class Service:
 
     def check_draft(self, principal: Principal, data: object) -> dict[str, Any]:
         """Check a notice before filing it: the findings its party would get, nothing
-        stored, nothing logged, nobody else told (the console shows them while drawing)."""
-        require(principal, "viewer")
+        stored, nothing in the ledger, nobody else told (the console shows them while
+        drawing).
+
+        A check shows the same overlaps with other parties' volumes a filing would, but
+        leaves no statement behind: so it takes the role that may file (``operator``), and
+        each one is counted and written to the service's log, with what it found.
+        """
+        require(principal, "operator")
         notice = OperationNotice.from_dict(data, field="notice")
         if notice.party != principal.party:
             raise PermissionDeniedError(
@@ -596,6 +606,16 @@ class Service:
                 now_s=self.clock.now_s(),
             )
         own = [f.to_dict() for f in findings if f.reader == notice.party]
+        self.counters["draft_checks"] += 1
+        log.info(
+            "draft check by %s (token %s): %d findings%s",
+            principal.party,
+            principal.token_id,
+            len(own),
+            "".join(
+                sorted({f" [{f.kind} {f.other}]" for f in findings if f.reader == notice.party})
+            ),
+        )
         return {"notice": notice.to_dict(), "findings": own, "clear": not own}
 
     def file_notice(
