@@ -558,11 +558,11 @@ BAD_ARGUMENTS: dict[str, tuple[str, str]] = {
     "stale": ("{snap} --stale-s -3", "argument --stale-s: must be zero or a positive"),
     "tolerance": (
         "{snap} --alt-tolerance-ft 1000",
-        "alt_tolerance_ft: must be smaller than vsep_ft (1000)",
+        "--alt-tolerance-ft: must be smaller than --vsep-ft (1000)",
     ),
     "tolerance-vsep": (
         "{snap} --vsep-ft 500 --alt-tolerance-ft 600",
-        "alt_tolerance_ft: must be smaller than vsep_ft (500)",
+        "--alt-tolerance-ft: must be smaller than --vsep-ft (500)",
     ),
     "end-before-start": (
         "{snap} --start 2015-10-10T09:10:00Z --end 2015-10-10T09:00:00Z",
@@ -606,8 +606,8 @@ BAD_ARGUMENTS: dict[str, tuple[str, str]] = {
         "{party} --out {tmp}/plain.txt/c.jsonl",
         "--out: {tmp}/plain.txt is not a folder",
     ),
-    "missing-file": ("{tmp}/nope.csv", "{tmp}/nope.csv, column -: no such file"),
-    "empty-csv": ("{tmp}/empty.csv", "{tmp}/empty.csv, column -: file is empty"),
+    "missing-file": ("{tmp}/nope.csv", "error: {tmp}/nope.csv: no such file"),
+    "empty-csv": ("{tmp}/empty.csv", "error: {tmp}/empty.csv: file is empty"),
     "empty-json": ("{tmp}/empty.json", "no usable track rows in {tmp}/empty.json"),
     "input-is-dir": ("{tmp}", "is a directory, not a track file"),
     "no-file": ("", "the following arguments are required: FILE"),
@@ -645,7 +645,7 @@ def test_out_folder_that_cannot_be_written(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["detect", "missing-file.csv"], "missing-file.csv, column -: no such file"),
+        (["detect", "missing-file.csv"], "error: missing-file.csv: no such file"),
         (["detect", "x.csv", "--format", "xml"], "invalid choice: 'xml'"),
         (["detect", "x.csv", "--format", "parquet"], "--out: parquet output needs a file"),
         (["demo", "--detect-only", "--step-s", "-10"], "argument --step-s: must be a positive"),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from skyparley import __version__
-from skyparley.cli._service_args import add_service_commands
+from skyparley.cli._service_args import add_service_commands, port_number
 from skyparley.errors import SkyparleyError
 
 __all__ = ["build_parser", "main"]
@@ -558,7 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
-    demo.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    demo.add_argument("--port", type=port_number, default=8000, help="TCP port (default: 8000)")
     demo.add_argument(
         "--no-serve-after",
         action="store_true",

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from skyparley.cli._db import check_db
 from skyparley.cli._detect import detect_files
 from skyparley.domain.separation import SeparationMinima
 from skyparley.errors import InputError
@@ -107,17 +108,19 @@ def _play(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 (heavy: imported only to serve)
 
     from skyparley.adapters.clock import ScaledClock  # noqa: PLC0415
+    from skyparley.cli._serve import check_listen  # noqa: PLC0415
     from skyparley.domain.ledger.keys import demo_key  # noqa: PLC0415
     from skyparley.scenario import BEAT_TIMES, Player, daily_summary, format_summary  # noqa: PLC0415
     from skyparley.service import new_token  # noqa: PLC0415
 
     out = sys.stdout
     db = Path(args.db) if args.db else DEFAULT_DB
+    if args.db is not None:
+        check_db(args.db)
+    check_listen(args.host, args.port)  # before the database is made: nothing left behind
     if args.db is None:
         db.parent.mkdir(parents=True, exist_ok=True)
         _remove_db(db)
-    elif not db.parent.is_dir():
-        raise InputError(field="--db", reason=f"the folder {db.parent} does not exist")
     clock = ScaledClock(BEAT_TIMES[1] - 60.0, args.speed)
     app = _open_app(db, clock)
     rt = app.state.runtime
@@ -153,7 +156,7 @@ def _play(args: argparse.Namespace) -> int:
         while not server.started:
             if not thread.is_alive():
                 raise InputError(
-                    field="--port", reason=f"could not listen on {args.host}:{args.port}"
+                    field="--host/--port", reason=f"could not listen on {args.host}:{args.port}"
                 )
             time.sleep(0.02)
         if played:

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from skyparley.adapters.conflict_sinks import check_output, open_sink
 from skyparley.adapters.tracks import read_many
+from skyparley.cli._inputs import MINIMA_OPTIONS, option_errors, track_file_errors
 from skyparley.domain.encounters import EncounterLog
 from skyparley.domain.separation import SeparationMinima, iter_conflicts
 from skyparley.domain.times import format_time, parse_time
@@ -31,14 +32,16 @@ def _say(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``skyparley detect``."""
-    return detect_files(
-        args.files,
-        minima=SeparationMinima(
+    with option_errors(MINIMA_OPTIONS):
+        minima = SeparationMinima(
             hsep_nm=args.hsep_nm,
             vsep_ft=args.vsep_ft,
             alt_tolerance_ft=args.alt_tolerance_ft,
             lookahead_s=args.lookahead_s,
-        ),
+        )
+    return detect_files(
+        args.files,
+        minima=minima,
         start=args.start,
         end=args.end,
         step_s=args.step_s,
@@ -77,7 +80,8 @@ def detect_files(
     if out is not None:
         check_output(out)  # before reading: a typo in --out is reported at once
 
-    table, reports = read_many(files, skip_bad=skip_bad)
+    with track_file_errors():
+        table, reports = read_many(files, skip_bad=skip_bad)
     for r in reports:
         notes = []
         if r.bad:

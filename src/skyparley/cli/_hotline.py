@@ -12,7 +12,7 @@ import re
 import sys
 from typing import Any
 
-from skyparley.cli._remote import connect, print_jsonl
+from skyparley.cli._remote import connect, non_blank, print_jsonl
 from skyparley.errors import InputError
 
 __all__ = ["ack", "inbox", "send"]
@@ -40,9 +40,17 @@ def _args(pairs: list[str]) -> dict[str, str | int | float]:
 
 def send(args: argparse.Namespace) -> int:
     """Handle ``skyparley hotline send``."""
+    if args.reply_to is not None:
+        non_blank(args.reply_to, "--reply-to")
     if args.template is not None:
-        if args.text is not None or args.lang is not None:
+        if args.text is not None:
             raise InputError(field="--text", reason="give --template or --text, not both")
+        if args.lang is not None:
+            raise InputError(
+                field="--lang",
+                reason="is the language of --text only: a --template message is rendered "
+                "in each reader's language",
+            )
         content: dict[str, Any] = {"template": args.template, "args": _args(args.arg)}
     else:
         if args.text is None:
@@ -105,6 +113,7 @@ def inbox(args: argparse.Namespace) -> int:
 
 def ack(args: argparse.Namespace) -> int:
     """Handle ``skyparley hotline ack``."""
+    non_blank(args.message_id, "MESSAGE_ID")
     with connect(args, "hotline") as client:
         out = client.ack(args.message_id)
     if args.format == "jsonl":

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from skyparley.cli._inputs import track_file_errors
 from skyparley.domain.times import format_time
 from skyparley.replay import replay
 
@@ -42,17 +43,18 @@ def run(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     try:
-        result = replay(
-            args.inputs,
-            protocol=args.protocol,
-            out=args.out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            step_s=args.step_s,
-            stale_s=args.stale_s,
-            skip_bad=args.skip_bad,
-            progress=progress,
-        )
+        with track_file_errors():
+            result = replay(
+                args.inputs,
+                protocol=args.protocol,
+                out=args.out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                step_s=args.step_s,
+                stale_s=args.stale_s,
+                skip_bad=args.skip_bad,
+                progress=progress,
+            )
     finally:
         for bar in bars.values():
             bar.close()

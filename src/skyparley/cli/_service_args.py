@@ -11,7 +11,7 @@ import argparse
 import textwrap
 from collections.abc import Callable
 
-__all__ = ["add_service_commands"]
+__all__ = ["add_service_commands", "port_number"]
 
 Lazy = Callable[[str, str], Callable[[argparse.Namespace], int]]
 
@@ -23,7 +23,7 @@ examples:
   skyparley serve --protocol memorandum.yaml --db /var/lib/skyparley/skyparley.db \\
       --host 0.0.0.0 --port 8443 --ssl-certfile server.pem --ssl-keyfile server.key \\
       --ssl-ca-certs parties-ca.pem
-  skyparley serve --protocol memorandum.yaml --db skyparley.db \
+  skyparley serve --protocol memorandum.yaml --db skyparley.db \\
       --sbs 127.0.0.1:30003 --sbs-parties parties.yaml
 
 the service key: --service-key FILE (PKCS #8 PEM as `skyparley keys new` writes it, named
@@ -193,7 +193,8 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=79)
 
 
-def _port(text: str) -> int:
+def port_number(text: str) -> int:
+    """A TCP port, 1 to 65535 (an argparse type)."""
     try:
         value = int(text)
     except ValueError:
@@ -262,7 +263,7 @@ def add_service_commands(
     s.add_argument("--protocol", required=True, metavar="FILE", help="the protocol file")
     s.add_argument("--db", required=True, metavar="PATH", help="the SQLite file (made if missing)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    s.add_argument("--port", type=_port, default=8000, help="TCP port (default: 8000)")
+    s.add_argument("--port", type=port_number, default=8000, help="TCP port (default: 8000)")
     s.add_argument(
         "--service-key", metavar="FILE", help="the service's private key (default: DB.service.key)"
     )

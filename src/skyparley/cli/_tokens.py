@@ -2,18 +2,25 @@
 
 These work on the SQLite file itself (no server needed), so an operator can make the first
 admin token before the service ever runs. A token is shown once, when made; only its
-SHA-256 is kept. A revoked token stops working at the next request.
+SHA-256 is kept. A revoked token stops working at the next request. Every input is checked
+before the file is opened; ``list`` only reads (it creates and migrates nothing), and
+``list`` and ``revoke`` refuse a file that is not a skyparley database with tokens.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from skyparley.adapters._sqlite import connect_reader
 from skyparley.adapters.protocol_file import load_protocol
+from skyparley.adapters.store_memory import MemoryStore
 from skyparley.adapters.store_sqlite import SqliteStore
+from skyparley.cli._db import check_db, check_store
 from skyparley.cli._remote import print_jsonl
 from skyparley.domain.records import Changes
 from skyparley.domain.times import format_time
@@ -23,31 +30,28 @@ from skyparley.service import new_token
 __all__ = ["list_", "new", "revoke"]
 
 
-def _existing_db(path: str) -> Path:
-    db = Path(path)
-    if not db.is_file():
-        raise InputError(field="--db", reason=f"{db} is not a database file")
-    return db
+_OPTIONS = {"party": "--party", "role": "--role", "label": "--label"}
 
 
 def new(args: argparse.Namespace) -> int:
-    """Handle ``skyparley tokens new``."""
+    """Handle ``skyparley tokens new``: every input is checked before the database is opened
+    (or created, for a first admin token before the service ever ran)."""
     protocol = load_protocol(args.protocol)
-    db = Path(args.db)
-    if not db.parent.is_dir():
-        raise InputError(field="--db", reason=f"the folder {db.parent} does not exist")
-    store = SqliteStore(db)
-    try:
-        token, rec = new_token(
-            store,
-            protocol,
-            party=args.party,
-            role=args.role,
-            now_s=time.time(),
-            label=args.label,
-        )
-    finally:
-        store.close()
+    try:  # the token and its record, checked as the service checks them, on no file yet
+        with MemoryStore() as scratch:
+            token, rec = new_token(
+                scratch,
+                protocol,
+                party=args.party,
+                role=args.role,
+                now_s=time.time(),
+                label=args.label,
+            )
+    except InputError as exc:
+        raise InputError(field=_OPTIONS.get(exc.field, exc.field), reason=exc.reason) from None
+    db = check_db(args.db)
+    with SqliteStore(db.path) as store:
+        store.commit(Changes(tokens=[rec]))
     print(token)
     print(
         f"tokens new: {rec.id} ({rec.party}, {rec.role}); the token above is shown only now",
@@ -56,23 +60,37 @@ def new(args: argparse.Namespace) -> int:
     return 0
 
 
+_TOKENS = "SELECT id, party, role, created_s, label, revoked_s FROM tokens"
+_ORDER = " ORDER BY created_s, n"
+
+
+def _read_tokens(db: Path, party: str | None) -> list[tuple[Any, ...]]:
+    """The token rows (never their hashes), read through a read-only connection: listing
+    neither creates nor migrates the file."""
+    conn = connect_reader(db)
+    try:
+        if party is None:
+            return conn.execute(_TOKENS + _ORDER).fetchall()
+        return conn.execute(_TOKENS + " WHERE party = ?" + _ORDER, (party,)).fetchall()
+    except sqlite3.Error as exc:
+        raise InputError(field="--db", reason=f"{db} cannot be read ({exc})") from None
+    finally:
+        conn.close()
+
+
 def list_(args: argparse.Namespace) -> int:
     """Handle ``skyparley tokens list``."""
-    store = SqliteStore(_existing_db(args.db))
-    try:
-        tokens = store.tokens(args.party)
-    finally:
-        store.close()
+    db = check_store(args.db)
     rows = [
         {
-            "id": t.id,
-            "party": t.party,
-            "role": t.role,
-            "label": t.label,
-            "created": format_time(t.created_s),
-            "revoked": None if t.revoked_s is None else format_time(t.revoked_s),
+            "id": tid,
+            "party": party,
+            "role": role,
+            "label": label,
+            "created": format_time(created_s),
+            "revoked": None if revoked_s is None else format_time(revoked_s),
         }
-        for t in tokens
+        for tid, party, role, created_s, label, revoked_s in _read_tokens(db.path, args.party)
     ]
     if args.format == "jsonl":
         print_jsonl(rows)
@@ -91,7 +109,7 @@ def list_(args: argparse.Namespace) -> int:
 
 def revoke(args: argparse.Namespace) -> int:
     """Handle ``skyparley tokens revoke``."""
-    store = SqliteStore(_existing_db(args.db))
+    store = SqliteStore(check_store(args.db).path)
     try:
         found = next((t for t in store.tokens() if t.id == args.id), None)
         if found is None:

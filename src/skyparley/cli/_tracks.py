@@ -27,6 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from skyparley.adapters.tracks import read_tracks
+from skyparley.cli._inputs import track_file_errors
 from skyparley.cli._remote import connect
 from skyparley.client import Client, ClientError
 from skyparley.domain.live import MAX_BATCH
@@ -178,7 +179,8 @@ def push_table(
 
 def push(args: argparse.Namespace) -> int:
     """Handle ``skyparley tracks push``."""
-    table, report = read_tracks(args.file)
+    with track_file_errors():
+        table, report = read_tracks(args.file)
     if len(table) == 0:
         raise InputError(field="FILE", reason=f"no usable track rows in {args.file}")
     if report.incomplete or report.on_ground:
