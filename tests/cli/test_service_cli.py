@@ -270,3 +270,81 @@ def test_serve_runs_until_ctrl_c_and_makes_its_key_0600(tmp_path: Path) -> None:
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert b"PRIVATE KEY" in key.read_bytes()
     assert db.is_file()
+
+
+def test_a_token_that_cannot_be_sent_is_refused_naming_its_source_never_shown(
+    server: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    as_party(monkeypatch, server, "coalition", tmp_path, key=False)
+    token = server.token("coalition")
+    secret = token.removeprefix("skp_")
+    for bad, why in (
+        (token + "\n", "line break"),
+        (" " + token, "space"),
+        (token[:-1] + "é", "non-ASCII"),
+    ):
+        monkeypatch.setenv("SKYPARLEY_TOKEN", bad)
+        assert main(["notice", "list"]) == 2
+        err = capsys.readouterr().err
+        assert "error: SKYPARLEY_TOKEN: " in err
+        assert why in err
+        assert secret[:8] not in err
+
+    monkeypatch.delenv("SKYPARLEY_TOKEN")
+    config = tmp_path / "client.toml"
+    config.write_text(f'url = "{server.url}"\ntoken = "{token}\\n"\n')
+    assert main(["notice", "list", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {config}: token: " in err
+    assert secret[:8] not in err
+    config.write_text(f'url = "{server.url}"\ntoken = "{token}"\n')
+    assert main(["notice", "list", "--config", str(config)]) == 0
+    assert "no notices" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_a_number_json_does_not_have_is_refused_with_or_without_a_key(
+    number: str,
+    server: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    notice = json.loads((SCENARIO_DIR / "beat2-russia-raqqa-v1.json").read_text())
+    notice["volumes"][0]["lower"] = "LOWER"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(notice).replace('"LOWER"', number))
+    for key in (True, False):
+        as_party(monkeypatch, server, "russia", tmp_path, key=key)
+        assert main(["notice", "file", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert "skyparley notice: error: notice.volumes[0].lower: " in err
+        assert "internal error" not in err
+    with server.client("russia") as http:
+        assert http.get("/v1/notices").json() == []
+
+
+def test_a_blank_id_is_refused_naming_the_argument(
+    server: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reply = ["hotline", "send", "--to", "russia", "--kind", "reply", *_text()]
+    for key in (True, False):
+        as_party(monkeypatch, server, "coalition", tmp_path, key=key)
+        for argv, field in (
+            (["hotline", "ack", ""], "MESSAGE_ID"),
+            (["hotline", "ack", "  "], "MESSAGE_ID"),
+            (["notice", "cancel", ""], "ID"),
+            ([*reply, "--reply-to", ""], "--reply-to"),
+        ):
+            assert main(argv) == 2, argv
+            err = capsys.readouterr().err
+            assert f"error: {field}: must be a non-empty id" in err, err
+    as_party(monkeypatch, server, "russia", tmp_path, key=False)
+    assert main(["hotline", "inbox", "--format", "jsonl"]) == 0
+    assert capsys.readouterr().out == ""  # nothing was sent

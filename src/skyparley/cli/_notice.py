@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from skyparley.cli._remote import connect, print_jsonl, read_json_file
+from skyparley.cli._remote import connect, non_blank, print_jsonl, read_json_file
 from skyparley.errors import InputError
 
 __all__ = ["cancel", "file", "list_"]
@@ -37,7 +37,7 @@ def _signed_by(out: dict[str, Any]) -> str:
 
 def file(args: argparse.Namespace) -> int:
     """Handle ``skyparley notice file``."""
-    data = read_json_file(args.file, "FILE")
+    data = read_json_file(args.file, "FILE", root="notice")
     if not isinstance(data, dict):
         raise InputError(field="FILE", reason=f"{args.file} must hold one notice (a JSON object)")
     with connect(args, "notice") as client:
@@ -64,6 +64,7 @@ def file(args: argparse.Namespace) -> int:
 
 def cancel(args: argparse.Namespace) -> int:
     """Handle ``skyparley notice cancel``."""
+    non_blank(args.id, "ID")
     with connect(args, "notice") as client:
         out = client.cancel_notice(args.id)
     n = out["notice"]

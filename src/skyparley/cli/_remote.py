@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tomllib
@@ -19,19 +20,31 @@ from pathlib import Path
 from typing import Any
 
 from skyparley.client import Client
+from skyparley.client._client import token_problem
 from skyparley.domain.ledger.keys import SigningKey, load_private_key_pem
 from skyparley.errors import InputError, LedgerInputError
 
-__all__ = ["DEFAULT_CONFIG", "DEFAULT_URL", "connect", "print_jsonl", "read_json_file"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "DEFAULT_URL",
+    "connect",
+    "non_blank",
+    "print_jsonl",
+    "read_json_file",
+]
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_CONFIG = "~/.config/skyparley/client.toml"
 _CONFIG_KEYS = {"url", "token", "key", "party"}
 
 
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(os.path.expanduser(getattr(args, "config", None) or DEFAULT_CONFIG))
+
+
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     explicit = getattr(args, "config", None)
-    path = Path(os.path.expanduser(explicit or DEFAULT_CONFIG))
+    path = _config_path(args)
     if not path.is_file():
         if explicit is not None:
             raise InputError(field="--config", reason=f"{path} is not a file")
@@ -84,6 +97,14 @@ def _key(args: argparse.Namespace, config: dict[str, Any]) -> SigningKey | None:
         raise InputError(field=source, reason=f"{key_path}: {exc.reason}") from None
 
 
+def _check_token(token: str, source: str) -> None:
+    """Refuse a token that cannot go in an HTTP header, naming where it came from and why;
+    the token itself is never shown."""
+    problem = token_problem(token)
+    if problem is not None:
+        raise InputError(field=source, reason=problem)
+
+
 def connect(args: argparse.Namespace, command: str) -> Client:
     """The client the arguments describe; warns on stderr when writes will be attested."""
     config = _config(args)
@@ -93,13 +114,17 @@ def connect(args: argparse.Namespace, command: str) -> Client:
         or config.get("url")
         or DEFAULT_URL
     )
-    token = os.environ.get("SKYPARLEY_TOKEN") or config.get("token")
+    token = os.environ.get("SKYPARLEY_TOKEN")
+    source = "SKYPARLEY_TOKEN"
+    if not token and config.get("token"):
+        token, source = config["token"], f"{_config_path(args)}: token"
     if not token:
         raise InputError(
             field="SKYPARLEY_TOKEN",
             reason="no token: set SKYPARLEY_TOKEN or `token` in the config file "
             f"({getattr(args, 'config', None) or DEFAULT_CONFIG})",
         )
+    _check_token(token, source)
     key = _key(args, config)
     if key is None and getattr(args, "writes", False):
         print(
@@ -111,8 +136,10 @@ def connect(args: argparse.Namespace, command: str) -> Client:
     return Client(url, token, key=key, party=config.get("party"))
 
 
-def read_json_file(path: str, field: str) -> Any:
-    """The JSON value in ``path`` (``-``: standard input); errors name the file."""
+def read_json_file(path: str, field: str, root: str | None = None) -> Any:
+    """The JSON value in ``path`` (``-``: standard input); errors name the file, or for a
+    number JSON does not have (NaN, Infinity) its place under ``root`` (``notice.volumes[0]
+    .lower``; default: the file's name)."""
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -120,11 +147,43 @@ def read_json_file(path: str, field: str) -> Any:
     except UnicodeDecodeError:
         raise InputError(field=field, reason=f"{path} is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             field=f"{path}: line {exc.lineno} column {exc.colno}", reason=f"not JSON: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InputError(field=field, reason=f"{path} is nested too deeply") from None
+    where = _non_finite(value, root or path)
+    if where is not None:
+        raise InputError(
+            field=where,
+            reason=f"must be a finite number (in {path}: JSON has no NaN or Infinity)",
+        )
+    return value
+
+
+def _non_finite(value: Any, root: str) -> str | None:
+    """The path of the first NaN or infinite number in ``value`` (Python's JSON reader takes
+    ``NaN``, ``Infinity`` and ``1e999``, which JSON does not have), or None."""
+    todo: list[tuple[str, Any]] = [(root, value)]
+    while todo:
+        where, item = todo.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where
+        if isinstance(item, dict):
+            todo.extend((f"{where}.{k}", v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            todo.extend((f"{where}[{k}]", v) for k, v in reversed(list(enumerate(item))))
+    return None
+
+
+def non_blank(value: str, field: str) -> str:
+    """``value``, an id given on the command line; a blank one is refused (it would name
+    another path of the API)."""
+    if not value.strip():
+        raise InputError(field=field, reason="must be a non-empty id")
+    return value
 
 
 def print_jsonl(items: Any) -> None:

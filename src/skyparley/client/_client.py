@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,39 @@ def _seg(text: str) -> str:
     return quote(text, safe="")
 
 
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be sent as a bearer token (None when it can). The words never
+    quote the token: it is a secret."""
+    if not token:
+        return "the token is empty"
+    if token != token.strip():
+        return (
+            "the token starts or ends with a space or a line break: remove it "
+            "(the token is not shown)"
+        )
+    if not all("!" <= c <= "~" for c in token):
+        return (
+            "the token holds a space, a control or a non-ASCII character: it must be the "
+            "text `skyparley tokens new` printed (the token is not shown)"
+        )
+    return None
+
+
+def _check_id(value: str, field: str) -> str:
+    """``value`` as an id in a path: a blank one would name another route."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(field=field, reason="must be a non-empty id")
+    return value
+
+
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@")
+
+
+def _shown_url(url: str) -> str:
+    """``url`` for a message: a password in it (``user:password@host``) is masked."""
+    return _PASSWORD.sub(r"\1:***@", url)
+
+
 class Client:
     """A party's connection to the service at ``url`` with an API ``token``.
 
@@ -55,7 +89,11 @@ class Client:
         clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        problem = token_problem(token) if isinstance(token, str) else "must be text"
+        if problem is not None:
+            raise InputError(field="token", reason=problem)
         self.url = url.rstrip("/")
+        self._shown = _shown_url(self.url)
         self.key = key
         self._party = party
         self._clock = clock
@@ -96,14 +134,35 @@ class Client:
             r = self._http.request(method, path, json=json, params=params)
         except httpx.TimeoutException as exc:
             raise ClientError(
-                0, "timeout", "url", f"{self.url} did not answer in time ({exc})"
+                0, "timeout", "url", f"{self._shown} did not answer in time ({exc})"
+            ) from None
+        except httpx.LocalProtocolError:
+            # httpx's words quote the header at fault, which may be the Authorization one:
+            # a secret never goes into an error text
+            raise ClientError(
+                0,
+                "invalid_request",
+                None,
+                f"{method} {path}: the request could not be sent (a header is not valid "
+                "HTTP; its value is not shown)",
             ) from None
         except httpx.TransportError as exc:
             raise ClientError(
-                0, "unreachable", "url", f"cannot reach {self.url}: {exc or type(exc).__name__}"
+                0,
+                "unreachable",
+                "url",
+                f"cannot reach {self._shown}: {exc or type(exc).__name__}",
             ) from None
         if r.status_code >= 400:
             raise _error_of(r)
+        if r.status_code >= 300:
+            where = r.headers.get("location") or "elsewhere"
+            raise ClientError(
+                r.status_code,
+                "redirect",
+                "url",
+                f"{method} {path} was redirected to {where}: give the service's own URL",
+            )
         if not r.content:
             return None
         try:
@@ -220,6 +279,7 @@ class Client:
 
     def cancel_notice(self, notice_id: str) -> dict[str, Any]:
         """Cancel a notice: its latest version again, cancelled, as the next version."""
+        _check_id(notice_id, "notice_id")
 
         def body() -> dict[str, JSONValue]:
             latest = self.notice(notice_id)["notice"]
@@ -241,6 +301,7 @@ class Client:
 
     def notice(self, notice_id: str, version: int | None = None) -> dict[str, Any]:
         """One of the party's notices with its current findings and its versions."""
+        _check_id(notice_id, "notice_id")
         params = None if version is None else {"version": version}
         out: dict[str, Any] = self._request("GET", f"/v1/notices/{_seg(notice_id)}", params=params)
         return out
@@ -287,6 +348,8 @@ class Client:
         ``{"text", "lang"}``; ``reply_to`` is the id of the message answered."""
         if isinstance(to, str):
             to = [to]
+        if reply_to is not None:
+            _check_id(reply_to, "reply_to")
         payload: dict[str, Any] = {"kind": kind, "to": list(to), "content": dict(content)}
         if reply_to is not None:
             payload["reply_to"] = reply_to
@@ -320,11 +383,13 @@ class Client:
 
     def message(self, message_id: str) -> dict[str, Any]:
         """One message the party sent or received, with its acks and escalations."""
+        _check_id(message_id, "message_id")
         out: dict[str, Any] = self._request("GET", f"/v1/messages/{_seg(message_id)}")
         return out
 
     def ack(self, message_id: str) -> dict[str, Any]:
         """Acknowledge a message addressed to the party."""
+        _check_id(message_id, "message_id")
         target: list[str] = []
 
         def body() -> dict[str, JSONValue]:
@@ -339,6 +404,7 @@ class Client:
 
     def thread(self, thread_id: str) -> list[dict[str, Any]]:
         """The messages of a thread the party may see."""
+        _check_id(thread_id, "thread_id")
         out: list[dict[str, Any]] = self._request("GET", f"/v1/threads/{_seg(thread_id)}")
         return out
 
