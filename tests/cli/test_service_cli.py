@@ -233,13 +233,19 @@ def _text() -> list[str]:
     return ["--text", "hello", "--lang", "en"]
 
 
-def test_serve_runs_until_ctrl_c_and_makes_its_key_0600(tmp_path: Path) -> None:
+def test_serve_runs_until_ctrl_c_and_makes_its_key_0600(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """... and writes skyparley's own log lines (here a draft check) beside uvicorn's."""
     db = tmp_path / "svc.db"
     port = free_port()
+    made = ["--db", str(db), "--protocol", str(PROTOCOL_PATH), "--party", "coalition"]
+    assert main(["tokens", "new", *made, "--role", "operator"]) == 0
+    token = capsys.readouterr().out.strip()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "skyparley", "serve", "--protocol", str(PROTOCOL_PATH)]
     proc = subprocess.Popen(
-        [*cmd, "--db", str(db), "--port", str(port), "--log-level", "warning"],
+        [*cmd, "--db", str(db), "--port", str(port), "--log-level", "info"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -257,6 +263,13 @@ def test_serve_runs_until_ctrl_c_and_makes_its_key_0600(tmp_path: Path) -> None:
                 time.sleep(0.05)
         assert health is not None, proc.communicate(timeout=10)
         assert health.json()["protocol"] == "syria-2015-mou"
+        notice = json.loads((SCENARIO_DIR / "beat2-coalition-raqqa.json").read_text())
+        checked = httpx.post(
+            f"http://127.0.0.1:{port}/v1/notices/check",
+            json={"notice": notice},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert checked.status_code == 200, checked.text
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -265,6 +278,7 @@ def test_serve_runs_until_ctrl_c_and_makes_its_key_0600(tmp_path: Path) -> None:
             proc.communicate()
     assert proc.returncode == 0, err
     assert f"http://127.0.0.1:{port}" in err
+    assert "skyparley.service: draft check by coalition" in err
     assert "Traceback" not in err
     key = db.with_name("svc.db.service.key")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600

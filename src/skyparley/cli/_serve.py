@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import os
 import socket
 import ssl
@@ -216,6 +217,18 @@ def _listen_error(host: str, port: int, exc: OSError) -> InputError:
     )
 
 
+def _log_to_stderr(level: str) -> None:
+    """skyparley's own log lines (draft checks, feed connections, failed WAL checkpoints) on
+    stderr beside uvicorn's, at the same level."""
+    logger = logging.getLogger("skyparley")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s:  %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level.upper())
+
+
 def sbs_sources(
     feeds: list[str], maps: list[str], parties: Collection[str]
 ) -> tuple[SbsEndpoint, ...]:
@@ -295,6 +308,7 @@ def run(args: argparse.Namespace) -> int:
                 path.unlink(missing_ok=True)
         raise
     settle_heap()
+    _log_to_stderr(args.log_level)
     config = uvicorn.Config(
         app,
         host=args.host,

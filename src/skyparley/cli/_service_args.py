@@ -277,7 +277,8 @@ def add_service_commands(
         "--log-level",
         choices=("critical", "error", "warning", "info", "debug"),
         default="info",
-        help="uvicorn's log level (default: info)",
+        help="the log level of uvicorn and of skyparley's own lines, such as each draft "
+        "check (default: info)",
     )
     tls = s.add_argument_group("TLS")
     tls.add_argument("--ssl-certfile", metavar="FILE", help="the server certificate (PEM)")
