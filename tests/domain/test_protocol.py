@@ -67,6 +67,32 @@ def test_the_content_hash_ignores_layout_but_not_substance(tmp_path: Path) -> No
     assert content_hash(floaty) == content_hash(doc)
 
 
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        (
+            ("hotline", "messages", "notice", "deadline_s"),
+            10**30,
+            "hotline.messages.notice.deadline_s",
+        ),
+        (("zones", 0, "rules", "notice_hours"), -(2**53), "zones[0].rules.notice_hours"),
+        (("tactical", "hsep_nm"), float("inf"), "tactical.hsep_nm"),
+    ],
+)
+def test_a_number_json_cannot_hold_is_refused_naming_it(
+    where: tuple[Any, ...], value: Any, field: str
+) -> None:
+    """The content hash is taken first: its error names the number, not the document."""
+    doc = example()
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    with pytest.raises(InputError) as err:
+        parse_protocol(doc)
+    assert err.value.field == field
+
+
 def _edit(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     doc = example()
     target: Any = doc

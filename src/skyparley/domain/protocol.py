@@ -200,11 +200,43 @@ def content_hash(document: Any) -> str:
     >>> content_hash({"b": 1, "a": [1.0, "x"]}) == content_hash({"a": [1, "x"], "b": 1})
     True
     """
+    plain = _plain(document)
     try:
-        canonical = jcs.dumps(_plain(document))
+        canonical = jcs.dumps(plain)
     except (jcs.CanonicalError, TypeError, ValueError) as exc:
+        where = _first_unholdable(plain, "")
+        if where is not None:
+            raise InputError(
+                field=where,
+                reason="is a number JSON cannot hold exactly (a whole number past "
+                "±(2**53 - 1), or not finite)",
+            ) from None
         raise InputError(field="document", reason=f"cannot be written as JSON: {exc}") from None
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _first_unholdable(value: Any, at: str) -> str | None:
+    """The path (``messages.notice.deadline_s``) of the first number in ``value`` that
+    canonical JSON refuses, or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _first_unholdable(v, f"{at}.{k}" if at else str(k))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _first_unholdable(v, f"{at}[{i}]")
+            if found is not None:
+                return found
+    elif _unholdable(value):
+        return at or "document"
+    return None
+
+
+def _unholdable(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1
 
 
 def _plain(value: Any) -> Any:
