@@ -74,6 +74,19 @@ def test_each_aircraft_keeps_its_newest_state_and_stale_ones_drop_out() -> None:
     assert table.aircraft() == ["A"]
 
 
+def test_an_aircraft_whose_source_clock_runs_a_little_ahead_is_in_the_picture() -> None:
+    """Ingest takes states up to future_s ahead of the service's clock: the picture at the
+    service's time holds them (they used to stay out for as long as the aircraft reported,
+    hence out of the detection too)."""
+    table = LiveTable(IngestLimits(future_s=5.0))
+    res = table.ingest(
+        "russia", batch([(T0 + 0.2, "A", 35.0, 38.0), (T0 + 4.9, "B", 36.0, 38.0)]), now_s=T0
+    )
+    assert res.accepted == 2
+    assert sorted(table.picture(T0, stale_s=30).id.tolist()) == ["A", "B"]
+    assert table.picture(T0 - 5.5, stale_s=30).id.tolist() == []  # more than 5 s ahead
+
+
 def test_a_teleport_is_refused_and_does_not_move_the_aircraft() -> None:
     table = LiveTable(IngestLimits(max_speed_kt=1000))
     table.ingest("coalition", batch([(T0, "A", 35.0, 38.0)]), now_s=T0)

@@ -23,8 +23,9 @@ Per source ordering: each aircraft's states are taken in time order within a bat
 batch may hold several states of one aircraft), and against what the same aircraft had.
 
 :meth:`LiveTable.picture` gives the :class:`~skyparley.domain.traffic.AircraftStates` of
-every aircraft whose latest state is no older than ``stale_s`` at a time: the detection
-propagates each to that time in a straight line (coasting).
+every aircraft whose latest state is no older than ``stale_s`` at a time (or no more than
+``future_s`` ahead of it, as ingest accepts): the detection propagates each to that time in a
+straight line (coasting).
 
 Pure and single-threaded: the service holds a lock around it.
 """
@@ -475,11 +476,13 @@ class LiveTable:
         return True
 
     def picture(self, at_s: float, *, stale_s: float) -> AircraftStates:
-        """Every aircraft whose latest state is at most ``stale_s`` old at ``at_s`` (and not
-        after it), with its party: the states as reported, for the detection to propagate."""
+        """Every aircraft whose latest state is at most ``stale_s`` old at ``at_s``, or at
+        most ``limits.future_s`` ahead of it (a source whose clock runs a little ahead, as
+        ingest accepts), with its party: the states as reported, for the detection to
+        propagate to ``at_s`` (back a little, for those ahead)."""
         n = self._n
         t = self._latest[:n, 0]
-        keep = np.flatnonzero((t >= at_s - stale_s) & (t <= at_s))
+        keep = np.flatnonzero((t >= at_s - stale_s) & (t <= at_s + self.limits.future_s))
         rows = self._latest[keep]
         return AircraftStates._trusted(
             id=self._ids[keep],
