@@ -3,6 +3,7 @@ conformance, protected-area intrusions, and the real formation flight pushed thr
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from tests.live.conftest import T0, Live, batch, make_live
 
 from skyparley.adapters.tracks import read_tracks
 from skyparley.domain.live import StateBatch
-from skyparley.errors import InputError, PermissionDeniedError
+from skyparley.errors import InputError, NotFoundError, PermissionDeniedError
 from skyparley.geo.wgs84 import destination
 
 NM = 1852.0
@@ -235,6 +236,35 @@ def test_a_protected_area_intrusion_is_an_incident_told_as_the_rule_allows(live:
     assert "Circle" not in str(view)
     owner_view = live.live.incident_view(live.who("relief"), inc.id)
     assert owner_view["evidence"]["area"] == "relief/hama-hospital@1"
+
+
+def test_an_owner_only_area_s_intrusion_tells_the_intruder_nothing(live: Live) -> None:
+    """No event, no incident record, no ledger entry addressed to the intruder: an
+    ``owner_only`` area is not even known to exist (the incident went to both before)."""
+    live.svc.declare_area(live.who("relief"), {
+        "owner": "relief", "id": "secret-site", "kind": "humanitarian",
+        "disclosure": "owner_only",
+        "volume": {"area": {"type": "Circle", "center": [36.8, 35.17], "radius_nm": 2},
+                   "lower": 0, "upper": "FL100",
+                   "start": "2015-10-10T00:00:00Z", "end": "2015-10-11T00:00:00Z"},
+    })  # fmt: skip
+    for k in range(12):
+        p = dest(35.17, 36.8, 0.0, (k - 6) * 0.6 * NM)
+        t = T0 + 10 * k
+        live.step(t, {"russia": batch(t, ["RFH7"], [p[0]], [p[1]], [2000], [120], [0])})
+    (inc,) = live.svc.store.incidents()
+    assert inc.parties == ("relief",)
+    assert _events(live, "relief", "intrusion")[0]["aircraft"] == "RFH7"
+    assert [e.type for e in live.svc.store.events("relief", after=0, limit=1000)].count(
+        "incident"
+    ) == 1
+    russia = live.svc.store.events("russia", after=0, limit=1000)
+    assert "secret-site" not in json.dumps([e.data for e in russia])
+    assert live.live.incidents(live.who("russia")) == []
+    with pytest.raises(NotFoundError):
+        live.live.incident_view(live.who("russia"), inc.id)
+    body = live.svc.ledger.entry(inc.ledger_index).signed.entry.body
+    assert body["to"] == ["relief"]
 
 
 # ----------------------------------------------------------------------------- real traffic

@@ -130,6 +130,9 @@ class LiveService:
         self._picture_s = -math.inf
         self._nonconforming: set[str] = set()
         self._intrusions: dict[tuple[str, str], OpenIncident] = {}
+        self._intrusion_told: dict[tuple[str, str], bool] = {}
+        """Per open intrusion: whether the intruder may be told of it (the area's disclosure
+        is not ``owner_only``)."""
         self._volumes: dict[str, list[tuple[Shape, float, float, float, float]]] = {}
         self.stats: Counter[str] = Counter()
         self._evidence: dict[tuple[str, str], dict[str, dict[str, list[float]]]] = {}
@@ -606,20 +609,27 @@ class LiveService:
                         told["area"] = area.to_dict()
                     elif rule == "on_conflict":
                         told["area_kind"] = area.kind
+                    self._intrusion_told[key] = rule != "owner_only"
                     if rule != "owner_only":
                         stream.append(Event(intruder, "intrusion", told, t))
                 inc.end_s = t
                 inc.ticks += 1
         for key in [k for k in self._intrusions if k not in now_in]:
             inc = self._intrusions.pop(key)
-            done.append(self._intrusion_incident(inc))
+            tell = self._intrusion_told.pop(key, False)
+            done.append(self._intrusion_incident(inc, intruder_told=tell))
         return done, stream
 
-    def _intrusion_incident(self, inc: OpenIncident) -> tuple[IncidentRecord, Announcement]:
+    def _intrusion_incident(
+        self, inc: OpenIncident, *, intruder_told: bool
+    ) -> tuple[IncidentRecord, Announcement]:
+        """The incident of an intrusion that ended. It concerns the area's owner, and the
+        intruder too unless the area is ``owner_only``: then the intruder is told nothing,
+        neither the event, nor the record, nor a ledger entry addressed to it."""
         aircraft, area_ref = inc.a, inc.b
         owner = area_ref.split("/", 1)[0]
         intruder = self.table.party_of(aircraft) or ""
-        parties = tuple(sorted({owner, intruder} - {""}))
+        parties = tuple(sorted({owner, intruder if intruder_told else ""} - {""}))
         iid = _incident_id("protected_area", aircraft, area_ref, inc.start_s)
         data: dict[str, Any] = {
             "aircraft": aircraft,
