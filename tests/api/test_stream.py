@@ -367,6 +367,9 @@ def test_the_tracks_stream_answers_each_batch_until_its_token_is_revoked(server:
             ok = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
             await ws.send(json.dumps({"states": states | {"lat_deg": ["35.5"]}}))
             bad = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
+            await ws.send(b'{"states": {}}')  # a binary frame: an answer, not a dropped socket
+            binary = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
+            assert binary["error"]["field"] == "message", binary
             with server.client("coalition", "admin") as c:
                 assert c.delete(f"/v1/tokens/{made['id']}").status_code == 200
             await ws.send(json.dumps({"states": states}))

@@ -924,7 +924,15 @@ def create_app(settings: Settings) -> FastAPI:
 
         try:
             while True:
-                text = await websocket.receive_text()
+                frame = await websocket.receive()
+                if frame["type"] == "websocket.disconnect":
+                    break
+                text = frame.get("text")
+                if text is None:  # a binary frame: answered, the socket stays open
+                    reason = "must be a text frame holding {'states': ...} as JSON"
+                    error = {"code": "invalid", "field": "message", "reason": reason}
+                    await websocket.send_text(json.dumps({"error": error}))
+                    continue
                 try:
                     msg = TracksIn.model_validate_json(text)
                     result = await run_in_threadpool(
