@@ -72,6 +72,25 @@ def test_every_rejected_row_is_counted_by_reason_and_the_rest_is_kept(live: Live
     assert foreign["rejected"] == {"foreign": 1}
 
 
+def test_an_aircraft_silent_for_forget_s_is_forgotten_and_its_id_is_free(live: Live) -> None:
+    """The track table used to keep every aircraft ever reported: its id stayed another
+    party's for good, and each tick walked it."""
+    live.step(T0, {"russia": batch(T0, ["EDGE1"], [35.0], [39.0], [25000], [440], [90])})
+    assert "EDGE1" in live.live.table.aircraft()
+    t = T0 + live.live.settings.forget_s - 60  # silent for less than forget_s: kept
+    live.step(t, {"russia": batch(t, ["RFF21"], [36.0], [39.0], [25000], [440], [90])})
+    assert "EDGE1" in live.live.table.aircraft()
+    t = T0 + live.live.settings.forget_s + 60
+    live.step(t, {"russia": batch(t, ["RFF21"], [36.0], [39.1], [25000], [440], [90])})
+    assert live.live.table.aircraft() == ["RFF21"]
+    assert live.live.stats["aircraft_forgotten"] == 1
+    reused = live.push(
+        "coalition", time=[t], id=["EDGE1"], lat_deg=[35.0], lon_deg=[39.0],
+        alt_ft=[25000], gs_kt=[440], trk_deg=[90],
+    )  # fmt: skip
+    assert reused["accepted"] == 1
+
+
 def test_a_late_row_within_the_window_is_kept_in_the_history_only(live: Live) -> None:
     for k in (0, 2):
         live.clock.set(T0 + k)

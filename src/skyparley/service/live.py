@@ -71,13 +71,18 @@ class LiveSettings:
     states arrived and at least ``min_gap_s`` of the service's clock passed since the last,
     and at least every ``step_s`` anyway. ``stale_s``: how long an aircraft coasts on its
     last state.
-    ``evidence_s``: how much track before an incident its record keeps.
+    ``evidence_s``: how much track before an incident its record keeps. ``forget_s``: an
+    aircraft not reported for this long is dropped from the track table, history and all
+    (its id is then free for another party; an aircraft reported once would otherwise be
+    kept, and checked at every tick, for as long as the service runs); well above
+    ``stale_s``, so that no aircraft of an open incident is dropped.
     """
 
     step_s: float = 1.0
     min_gap_s: float = 0.05
     stale_s: float = 30.0
     evidence_s: float = 120.0
+    forget_s: float = 600.0
     conformance_nm: float = 2.0
     conformance_ft: float = 500.0
     limits: IngestLimits = field(default_factory=IngestLimits)
@@ -135,6 +140,7 @@ class LiveService:
         is not ``owner_only``)."""
         self._volumes: dict[str, list[tuple[Shape, float, float, float, float]]] = {}
         self.stats: Counter[str] = Counter()
+        self._forgot_s = -math.inf
         self._evidence: dict[tuple[str, str], dict[str, dict[str, list[float]]]] = {}
         self.on_new_states: Callable[[], None] | None = None
         """Called after a batch adds states (the API wakes its ticker with it)."""
@@ -215,6 +221,10 @@ class LiveService:
             intrusions, intr_events = self._intrusion_check(t, pic)
             stream += intr_events
             stream += self._conformance(t, pic)
+            if t - self._forgot_s >= 10 * self.settings.step_s:  # now and then, not each tick
+                self._forgot_s = t
+                forgotten = self.table.forget_before(t - self.settings.forget_s)
+                self.stats["aircraft_forgotten"] += forgotten
         if stream:  # the parties see the alerts first; messages and records follow
             self.svc.post_events(stream)
             stream = []
