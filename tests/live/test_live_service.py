@@ -185,6 +185,23 @@ def test_a_real_encounter_raises_its_alert_once_and_resolves_it(tmp_path: Path) 
     lv.svc.ledger.close()
 
 
+def test_an_alert_lists_the_reader_s_own_hotline_messages_only(live: Live) -> None:
+    """GET /v1/alerts named the other party's alert messages too (ids it cannot read)."""
+    for k in range(6):  # head-on at FL250, 20 NM apart, closing at 900 kt
+        t = T0 + k
+        a = dest(35.0, 38.0, 90.0, (k * 450 / 3600 - 10) * NM)
+        b = dest(35.0, 38.0, 90.0, (10 - k * 450 / 3600) * NM)
+        live.step(t, {
+            "coalition": batch(t, ["VIPER11"], [a[0]], [a[1]], [25000.0], [450.0], [90.0]),
+            "russia": batch(t, ["RFF21"], [b[0]], [b[1]], [25000.0], [450.0], [270.0]),
+        })  # fmt: skip
+    for party in ("coalition", "russia"):
+        (alert,) = live.live.alerts(live.who(party, "viewer"))
+        own = {m.id for m in live.svc.store.inbox(party, limit=1000) if m.kind == "alert"}
+        assert alert["messages"], party
+        assert set(alert["messages"]) == own
+
+
 # ----------------------------------------------------------------------------- need to know
 
 

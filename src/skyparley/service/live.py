@@ -100,6 +100,8 @@ class _LiveAlert:
     raised_s: float
     history: list[dict[str, Any]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    to: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each message's addressees (a party reads its own only)."""
     last: dict[str, Any] = field(default_factory=dict)
 
 
@@ -241,6 +243,7 @@ class LiveService:
                 for m in sent:
                     if m.about in by_id:
                         by_id[m.about].messages.append(m.id)
+                        by_id[m.about].to[m.id] = tuple(m.to)
                 # a resolved alert is kept a while for the incident that may close after it
                 horizon = t - self.settings.evidence_s
                 for key in [
@@ -793,7 +796,7 @@ class LiveService:
                 "pair": [al.a, al.b],
                 "level": al.level,
                 "raised": format_time(al.raised_s),
-                "messages": al.messages,
+                "messages": [m for m in al.messages if principal.party in al.to.get(m, ())],
                 **al.last,
             }
             for al in sorted(mine, key=lambda a: a.raised_s)
