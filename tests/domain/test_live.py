@@ -97,6 +97,16 @@ def test_a_teleport_is_refused_and_does_not_move_the_aircraft() -> None:
     assert table.picture(T0 + 1, stale_s=30).lat_deg.tolist() == [35.0]
 
 
+@pytest.mark.parametrize("aircraft", [" ", "EDGE1 ", " EDGE1", "\u00a0EDGE1"])
+def test_an_id_with_a_space_at_either_end_is_refused(aircraft: str) -> None:
+    """Else "EDGE1 " is another aircraft than "EDGE1", and another party may report it."""
+    cols = {"time": [T0], "id": [aircraft], "lat_deg": [35.0], "lon_deg": [38.0],
+            "alt_ft": [1.0], "gs_kt": [1.0], "trk_deg": [1.0]}  # fmt: skip
+    with pytest.raises(InputError) as err:
+        StateBatch.from_columns(cols)
+    assert err.value.field == "states.id[0]"
+
+
 def test_columns_are_checked_before_any_row() -> None:
     good = {"time": [T0], "id": ["A"], "lat_deg": [35.0], "lon_deg": [38.0], "alt_ft": [1.0],
             "gs_kt": [1.0], "trk_deg": [1.0]}  # fmt: skip

@@ -129,6 +129,10 @@ class StateBatch:
                 raise InputError(
                     field=f"{field}.id[{k}]", reason="must be 1 to 64 printable characters"
                 )
+            if x != x.strip():  # "EDGE1 " would be another aircraft than "EDGE1"
+                raise InputError(
+                    field=f"{field}.id[{k}]", reason="must not start or end with a space"
+                )
         out: dict[str, Any] = {"id": np.asarray(ids, dtype=object)}
         for name in BATCH_COLUMNS:
             if name == "id":
