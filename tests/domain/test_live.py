@@ -107,6 +107,23 @@ def test_an_id_with_a_space_at_either_end_is_refused(aircraft: str) -> None:
     assert err.value.field == "states.id[0]"
 
 
+@pytest.mark.parametrize("alone", [True, False], ids=["alone", "with-later-row"])
+def test_a_late_row_too_far_away_is_a_teleport_not_history(alone: bool) -> None:
+    """A row a few seconds late is kept in the history (incident evidence) only if the
+    aircraft could have been there: 600 NM away 2 s before is refused, by either path."""
+    table = LiveTable(IngestLimits(max_speed_kt=1000))
+    table.ingest("coalition", batch([(T0, "A", 35.0, 38.0)]), now_s=T0)
+    rows = [(T0 - 2, "A", 45.0, 38.0)]
+    if not alone:  # two rows of one aircraft in a batch take the one-by-one path
+        rows.append((T0 + 1, "A", 35.001, 38.0))
+    res = table.ingest("coalition", batch(rows), now_s=T0 + 1)
+    assert res.rejected == {"teleport": 1}
+    assert res.reordered == 0
+    assert 45.0 not in table.history("A")["lat_deg"]
+    near = table.ingest("coalition", batch([(T0 - 1, "A", 35.0, 37.999)]), now_s=T0 + 1)
+    assert near.reordered == 1
+
+
 def test_columns_are_checked_before_any_row() -> None:
     good = {"time": [T0], "id": ["A"], "lat_deg": [35.0], "lon_deg": [38.0], "alt_ft": [1.0],
             "gs_kt": [1.0], "trk_deg": [1.0]}  # fmt: skip

@@ -16,7 +16,8 @@ reason             the row ...
 ``out_of_order``   is older than the aircraft's latest state by more than ``reorder_s``
 ``reordered``      is older, within ``reorder_s``: kept in the history (the evidence of an
                    incident), not as the current state; counted, not rejected
-``teleport``       implies a ground speed above ``max_speed_kt`` from the latest state
+``teleport``       implies a ground speed above ``max_speed_kt`` from the latest state (or
+                   to it, for a late row)
 =================  ==========================================================================
 
 Per source ordering: each aircraft's states are taken in time order within a batch (a
@@ -380,12 +381,13 @@ class LiveTable:
             fwd = known & (dt > 0.0)
         late = older & (-dt > lim.reorder_s)
         tele = np.zeros(len(once), dtype=bool)
-        if fwd.any():
-            rk = once[fwd]
-            dist = geodesic_inverse(last[fwd, 1], last[fwd, 2], rows[rk, 1], rows[rk, 2])
-            speed_kt = dist.distance_m / dt[fwd] / _KT_MS
+        moved = fwd | (older & ~late)  # a late row kept in the history is checked too
+        if moved.any():
+            rk = once[moved]
+            dist = geodesic_inverse(last[moved, 1], last[moved, 2], rows[rk, 1], rows[rk, 2])
+            speed_kt = dist.distance_m / np.abs(dt[moved]) / _KT_MS
             too_fast = speed_kt > lim.max_speed_kt
-            tele[fwd] = too_fast
+            tele[moved] = too_fast
             for k, v in zip(rk[too_fast], speed_kt[too_fast], strict=True):
                 detail.setdefault(
                     int(k),
@@ -455,17 +457,12 @@ class LiveTable:
         why = text = fld = ""
         if dt == 0.0:
             why, fld, text = "duplicate", "time", "repeats the aircraft's latest time"
-        elif dt < 0.0:
-            if -dt > lim.reorder_s:
-                why, fld = "out_of_order", "time"
-                text = f"is {-dt:g} s older than the aircraft's latest state"
-            else:
-                self._insert_older(slot, row)
-                res.reordered += 1
-                return True
+        elif dt < 0.0 and -dt > lim.reorder_s:
+            why, fld = "out_of_order", "time"
+            text = f"is {-dt:g} s older than the aircraft's latest state"
         else:
             dist_m = float(geodesic_inverse(last[1], last[2], row[1], row[2]).distance_m[()])
-            speed_kt = dist_m / dt / _KT_MS
+            speed_kt = dist_m / abs(dt) / _KT_MS
             if speed_kt > lim.max_speed_kt:
                 why, fld = "teleport", "lat_deg"
                 text = (
@@ -476,6 +473,10 @@ class LiveTable:
             reason[k], ok[k] = why, False
             detail.setdefault(k, (fld, text))
             return False
+        if dt < 0.0:  # late, within reorder_s: into the history, not the current state
+            self._insert_older(slot, row)
+            res.reordered += 1
+            return True
         self._push(np.array([slot]), row[None, :])
         return True
 
