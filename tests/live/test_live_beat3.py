@@ -161,11 +161,14 @@ def test_the_loss_of_separation_is_an_incident_with_the_scripted_minimum(run: Ru
 
 
 @pytest.mark.parametrize(
-    ("party", "lang", "title"),
-    [("coalition", "en", "Incident report"), ("russia", "ru", "Отчёт об инциденте")],  # noqa: RUF001
+    ("party", "lang", "title", "raised"),
+    [
+        ("coalition", "en", "Incident report", "<td>raised</td>"),
+        ("russia", "ru", "Отчёт об инциденте", "<td>объявлено</td>"),  # noqa: RUF001
+    ],
 )
 def test_the_report_is_in_the_readers_language_with_three_plots(
-    run: Run, party: str, lang: str, title: str
+    run: Run, party: str, lang: str, title: str, raised: str
 ) -> None:
     inc = run.clients[party].get("/v1/incidents").json()[0]
     r = run.clients[party].get(f"/v1/incidents/{inc['incident_id']}/report")
@@ -175,6 +178,9 @@ def test_the_report_is_in_the_readers_language_with_three_plots(
     assert f'<html lang="{lang}"' in page
     assert title in page
     assert page.count("<svg") == 3  # map, vertical profile, separation over time
+    assert raised in page  # an alert's changes in the reader's words too
+    if lang != "en":
+        assert "<td>raised</td>" not in page
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # works offline
 
 

@@ -225,11 +225,19 @@ def _separation(
     return _svg("".join(body), title)
 
 
+_ALERT_EVENTS = ("raised", "upgraded", "downgraded", "resolved")
+"""The changes of an alert, each with its ``report-event-<kind>`` label in the catalogs."""
+
+
 def render_incident_report(view: dict[str, Any], lang: str, labels: Labels) -> str:
     """The incident's report as one HTML page in ``lang`` (see the module)."""
 
     def L(key: str, **args: str | int | float) -> str:  # noqa: N802 (reads like a label)
         return _esc(labels.label(key, lang, **args))
+
+    def _event(kind: str) -> str:
+        """An alert's change (raised, upgraded...) in the reader's words."""
+        return L(f"report-event-{kind}") if kind in _ALERT_EVENTS else _esc(kind)
 
     tracks = _tracks(view)
     kind = view["kind"]
@@ -274,16 +282,16 @@ def render_incident_report(view: dict[str, Any], lang: str, labels: Labels) -> s
     alert_rows: list[str] = []
     for al in view["evidence"].get("alerts", []):
         alert_rows.extend(
-            f"<tr><td>{_esc(h['t'])}</td><td>{_esc(h['kind'])}</td>"
+            f"<tr><td>{_esc(h['t'])}</td><td>{_event(h['kind'])}</td>"
             f"<td>{_esc(h.get('level') or '')}</td></tr>"
             for h in al.get("history", [])
         )
         for m in al.get("messages", []):
             acks = ", ".join(f"{a['party']} {a['at']}" for a in m.get("acks", []))
+            acked = f"{L('report-acked-by')}: {_esc(acks)}" if acks else L("report-not-acked")
             alert_rows.append(
                 f"<tr><td>{_esc(m['sent'])}</td><td>{_esc(m.get('level') or '')} → "
-                f"{_esc(', '.join(m['to']))}</td><td>{L('report-acked-by')}: "
-                f"{_esc(acks) if acks else L('report-not-acked')}</td></tr>"
+                f"{_esc(', '.join(m['to']))}</td><td>{acked}</td></tr>"
             )
     alerts = (
         "<table><tr><th>"
