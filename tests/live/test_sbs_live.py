@@ -66,6 +66,8 @@ def test_an_sbs_feed_shows_both_parties_their_converging_aircraft(tmp_path: Path
                         break
                 alerts = {p: c.get("/v1/alerts").json() for p, c in clients.items()}
                 pictures = {p: c.get("/v1/picture").json() for p, c in clients.items()}
+                with server.client("coalition", "admin") as admin:
+                    metrics = admin.get("/v1/metrics").text
             finally:
                 for c in clients.values():
                     c.close()
@@ -87,5 +89,10 @@ def test_an_sbs_feed_shows_both_parties_their_converging_aircraft(tmp_path: Path
     assert seen["russia"]["150ABC"]["lon_deg"] < 39.0 + START_NM / NM_PER_DEG_LON
     assert stats["dropped"] == {"unmapped": SECONDS}
     assert stats["bad"] == {"icao": 4, "fields": 4, "not_sbs": 4}
+    # and the service's metrics tell them, by feed (a feed of garbage is not silent)
+    feed = f'feed="{endpoint.name}"'
+    assert f"skyparley_sbs_connected{{{feed}}} 1.0" in metrics
+    assert f'skyparley_sbs_bad_lines_total{{{feed},reason="icao"}} 4.0' in metrics
+    assert f'skyparley_sbs_dropped_states_total{{{feed},reason="unmapped"}} {SECONDS}.0' in metrics
     assert stats["delivered"] == 2 * SECONDS
     assert stats["connects"] == 1

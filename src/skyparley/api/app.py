@@ -31,7 +31,7 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -368,6 +368,8 @@ class _Runtime:
         ring = dict(protocol.keyring())
         ring[settings.service_key.name] = settings.service_key.verifier
         self._tmp: Any = None
+        self.sources: list[SbsSource] = []
+        """The SBS feeds read while the app runs (set by ``create_app``)."""
         if settings.db_path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="skyparley-")
             ledger_path = Path(self._tmp.name) / "ledger.db"
@@ -458,6 +460,39 @@ class _ServiceCollector:
         g = GaugeMetricFamily("skyparley_live_tick_ms_max", "slowest of the last 100 ticks (ms)")
         g.add_metric([], max(recent) if recent else 0.0)
         yield g
+        yield from _feed_metrics([s.stats() for s in self._rt.sources])
+
+
+def _feed_metrics(feeds: list[dict[str, Any]]) -> Iterator[GaugeMetricFamily]:
+    """Each SBS feed's counters, by its name (``host:port``): a feed that only sends lines
+    the service cannot use shows as such (bad lines by reason, states dropped by reason)."""
+    if not feeds:
+        return
+    connected = GaugeMetricFamily(
+        "skyparley_sbs_connected", "1 while the feed is connected", labels=["feed"]
+    )
+    lines = GaugeMetricFamily("skyparley_sbs_lines_total", "lines read", labels=["feed"])
+    states = GaugeMetricFamily("skyparley_sbs_states_total", "states assembled", labels=["feed"])
+    connects = GaugeMetricFamily("skyparley_sbs_connects_total", "connections", labels=["feed"])
+    bad = GaugeMetricFamily(
+        "skyparley_sbs_bad_lines_total", "lines that could not be used", labels=["feed", "reason"]
+    )
+    dropped = GaugeMetricFamily(
+        "skyparley_sbs_dropped_states_total",
+        "states not handed on (unmapped: no party for the aircraft)",
+        labels=["feed", "reason"],
+    )
+    for st in feeds:
+        feed = str(st["source"])
+        connected.add_metric([feed], 1.0 if st["connected"] else 0.0)
+        lines.add_metric([feed], st["lines"])
+        states.add_metric([feed], st["states"])
+        connects.add_metric([feed], st.get("connects", 0))
+        for reason, n in st["bad"].items():
+            bad.add_metric([feed, reason], n)
+        for reason, n in st["dropped"].items():
+            dropped.add_metric([feed, reason], n)
+    yield from (connected, lines, states, connects, bad, dropped)
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -561,7 +596,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.runtime = rt
     _errors_in_json(app)
     sources = [SbsSource(ep, _sbs_ingest(rt, ep)) for ep in settings.sources]
-    app.state.sources = sources
+    app.state.sources = rt.sources = sources
     svc = rt.service
 
     # ------------------------------------------------------------------ errors
