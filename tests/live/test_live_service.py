@@ -244,18 +244,23 @@ def test_leaving_every_notified_volume_is_told_to_the_owner_only(live: Live) -> 
 # ----------------------------------------------------------------------------- intrusion
 
 
-def test_a_protected_area_intrusion_is_an_incident_told_as_the_rule_allows(live: Live) -> None:
+def _helicopter_crosses(live: Live, area_id: str, disclosure: str) -> None:
+    """relief declares a site near Hama with ``disclosure``; russia's helicopter RFH7 crosses
+    it, south to north, at 2,000 ft."""
     live.svc.declare_area(live.who("relief"), {
-        "owner": "relief", "id": "hama-hospital", "kind": "humanitarian",
-        "disclosure": "on_conflict",
+        "owner": "relief", "id": area_id, "kind": "humanitarian", "disclosure": disclosure,
         "volume": {"area": {"type": "Circle", "center": [36.8, 35.17], "radius_nm": 2},
                    "lower": 0, "upper": "FL100",
                    "start": "2015-10-10T00:00:00Z", "end": "2015-10-11T00:00:00Z"},
     })  # fmt: skip
-    for k in range(12):  # a helicopter crosses the site, south to north, at 2,000 ft
+    for k in range(12):
         p = dest(35.17, 36.8, 0.0, (k - 6) * 0.6 * NM)
         t = T0 + 10 * k
         live.step(t, {"russia": batch(t, ["RFH7"], [p[0]], [p[1]], [2000], [120], [0])})
+
+
+def test_a_protected_area_intrusion_is_an_incident_told_as_the_rule_allows(live: Live) -> None:
+    _helicopter_crosses(live, "hama-hospital", "on_conflict")
     (inc,) = live.svc.store.incidents()
     assert inc.kind == "protected_area"
     assert inc.parties == ("relief", "russia")
@@ -277,17 +282,7 @@ def test_a_protected_area_intrusion_is_an_incident_told_as_the_rule_allows(live:
 def test_an_owner_only_area_s_intrusion_tells_the_intruder_nothing(live: Live) -> None:
     """No event, no incident record, no ledger entry addressed to the intruder: an
     ``owner_only`` area is not even known to exist (the incident went to both before)."""
-    live.svc.declare_area(live.who("relief"), {
-        "owner": "relief", "id": "secret-site", "kind": "humanitarian",
-        "disclosure": "owner_only",
-        "volume": {"area": {"type": "Circle", "center": [36.8, 35.17], "radius_nm": 2},
-                   "lower": 0, "upper": "FL100",
-                   "start": "2015-10-10T00:00:00Z", "end": "2015-10-11T00:00:00Z"},
-    })  # fmt: skip
-    for k in range(12):
-        p = dest(35.17, 36.8, 0.0, (k - 6) * 0.6 * NM)
-        t = T0 + 10 * k
-        live.step(t, {"russia": batch(t, ["RFH7"], [p[0]], [p[1]], [2000], [120], [0])})
+    _helicopter_crosses(live, "secret-site", "owner_only")
     (inc,) = live.svc.store.incidents()
     assert inc.parties == ("relief",)
     assert _events(live, "relief", "intrusion")[0]["aircraft"] == "RFH7"

@@ -134,13 +134,7 @@ def check_tls(certfile: str | None, keyfile: str | None, ca_certs: str | None) -
             raise InputError(field=option, reason=f"{value} is not a file")
     if certfile is None or keyfile is None:
         return
-    try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=certfile)
-    except (ssl.SSLError, ValueError):
-        raise InputError(
-            field="--ssl-certfile",
-            reason=f"{certfile} could not be loaded as a certificate (PEM): it holds none",
-        ) from None
+    _load_certificates(certfile, "--ssl-certfile", "a certificate")
     asked: list[bool] = []
 
     def no_passphrase() -> bytes:
@@ -157,13 +151,17 @@ def check_tls(certfile: str | None, keyfile: str | None, ca_certs: str | None) -
         if not asked:
             raise _tls_error(certfile, keyfile, exc) from None
     if ca_certs is not None:
-        try:
-            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=ca_certs)
-        except (ssl.SSLError, ValueError):
-            raise InputError(
-                field="--ssl-ca-certs",
-                reason=f"{ca_certs} could not be loaded as CA certificates (PEM): it holds none",
-            ) from None
+        _load_certificates(ca_certs, "--ssl-ca-certs", "CA certificates")
+
+
+def _load_certificates(path: str, option: str, what: str) -> None:
+    """Refuse ``path`` naming ``option`` when it holds no PEM certificate."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except (ssl.SSLError, ValueError):
+        raise InputError(
+            field=option, reason=f"{path} could not be loaded as {what} (PEM): it holds none"
+        ) from None
 
 
 def _tls_error(certfile: str, keyfile: str, exc: ssl.SSLError) -> InputError:
