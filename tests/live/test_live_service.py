@@ -202,6 +202,31 @@ def test_an_alert_lists_the_reader_s_own_hotline_messages_only(live: Live) -> No
         assert set(alert["messages"]) == own
 
 
+def test_an_alert_s_figures_are_as_of_the_last_tick(live: Live) -> None:
+    """A duty officer reads an alert's time to LoS and distances as current: they count
+    down at every tick, not only when the level changes (they stood still before)."""
+    seen = []
+    for k in range(12):  # head-on at FL250, 60 NM apart, closing at 900 kt: advisory
+        t = T0 + k
+        a = dest(35.0, 38.0, 90.0, (k * 450 / 3600 - 30) * NM)
+        b = dest(35.0, 38.0, 90.0, (30 - k * 450 / 3600) * NM)
+        live.step(t, {
+            "coalition": batch(t, ["VIPER11"], [a[0]], [a[1]], [25000.0], [450.0], [90.0]),
+            "russia": batch(t, ["RFF21"], [b[0]], [b[1]], [25000.0], [450.0], [270.0]),
+        })  # fmt: skip
+        seen += [(k, al) for al in live.live.alerts(live.who("coalition", "viewer"))]
+    first_k, first = seen[0]
+    last_k, last = seen[-1]
+    assert first["level"] == last["level"] == "advisory"
+    assert last_k - first_k >= 5
+    assert last["time_to_los_s"] == pytest.approx(
+        first["time_to_los_s"] - (last_k - first_k), abs=1
+    )
+    assert last["hdist_nm"] == pytest.approx(
+        first["hdist_nm"] - (last_k - first_k) * 0.25, abs=0.05
+    )
+
+
 # ----------------------------------------------------------------------------- need to know
 
 

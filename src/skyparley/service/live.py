@@ -110,6 +110,24 @@ def _unit(lat_deg: np.ndarray[Any, Any], lon_deg: np.ndarray[Any, Any]) -> np.nd
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
+def _geometry(
+    tin_s: float, tcpa_s: float, dcpa_nm: float, hdist_nm: float, vdist_ft: float
+) -> dict[str, float | None]:
+    """An alert's figures as the API gives them (None where there is no number)."""
+
+    def num(x: float) -> float | None:
+        return None if math.isnan(x) else x
+
+    tin = num(tin_s)
+    return {
+        "time_to_los_s": None if tin is None else max(tin, 0.0),
+        "tcpa_s": num(tcpa_s),
+        "dcpa_nm": num(dcpa_nm),
+        "hdist_nm": num(hdist_nm),
+        "vdist_ft": num(vdist_ft),
+    }
+
+
 def _incident_id(kind: str, a: str, b: str, start_s: float) -> str:
     digest = hashlib.sha256(f"{kind}\x00{a}\x00{b}\x00{start_s!r}".encode()).hexdigest()
     return "inc-" + digest[:20]
@@ -220,6 +238,7 @@ class LiveService:
             closed = self.los.update(tables[0], held)
             self._keep_evidence(pic, t, {(i.a, i.b) for i in closed})
             announcements, stream = self._alert_events(t, events, pic, tables[0])
+            self._refresh_alerts(tables[0])
             intrusions, intr_events = self._intrusion_check(t, pic)
             stream += intr_events
             stream += self._conformance(t, pic)
@@ -331,6 +350,25 @@ class LiveService:
             "age_s": t - float(pic.time_s[k]),
         }
 
+    def _refresh_alerts(self, base: Conflicts) -> None:
+        """The time to LoS, tcpa, dcpa and distances of every alert that is on, as of this
+        tick (a duty officer reads them as current; they used to stay as at the alert's last
+        change of level). A pair no longer in conflict keeps its last figures until its
+        alert resolves."""
+        if not self._alerts or not len(base):
+            return
+        row = {(str(a), str(b)): k for k, (a, b) in enumerate(zip(base.a, base.b, strict=True))}
+        for key, al in self._alerts.items():
+            k = row.get(key)
+            if k is not None:
+                al.last = _geometry(
+                    float(base.tin_s[k]),
+                    float(base.tcpa_s[k]),
+                    float(base.dcpa_nm[k]),
+                    float(base.hdist_nm[k]),
+                    float(base.vdist_ft[k]),
+                )
+
     def _alert_events(
         self, t: float, events: list[AlertEvent], pic: AircraftStates, base: Conflicts
     ) -> tuple[list[Announcement], list[Event]]:
@@ -347,13 +385,7 @@ class LiveService:
                 al = _LiveAlert(aid, e.a, e.b, (pa, pb), e.level or "", e.raised_s)
                 self._alerts[key] = al
             al.level = e.level or al.level
-            geometry = {
-                "time_to_los_s": None if math.isnan(e.tin_s) else max(e.tin_s, 0.0),
-                "tcpa_s": None if math.isnan(e.tcpa_s) else e.tcpa_s,
-                "dcpa_nm": None if math.isnan(e.dcpa_nm) else e.dcpa_nm,
-                "hdist_nm": None if math.isnan(e.hdist_nm) else e.hdist_nm,
-                "vdist_ft": None if math.isnan(e.vdist_ft) else e.vdist_ft,
-            }
+            geometry = _geometry(e.tin_s, e.tcpa_s, e.dcpa_nm, e.hdist_nm, e.vdist_ft)
             al.history.append(
                 {
                     "t": format_time(t),
