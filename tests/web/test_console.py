@@ -467,3 +467,45 @@ def test_a_circle_and_a_corridor_can_be_drawn(browser: Browser, tmp_path: Path) 
         expect(page.get_by_test_id("check-result")).to_be_visible()
         expect(page.get_by_test_id("file-error")).to_have_text("")
         shot(page, "file-corridor")
+
+
+def test_a_zone_finding_reads_as_the_zone_s_rule_and_name(browser: Browser, tmp_path: Path) -> None:
+    """A zone rule's finding showed its raw key (finding.zone_notice) and the zone's id."""
+    with running_server(tmp_path) as server:
+        notice = load("beat2-coalition-raqqa.json")
+        notice["volumes"][0]["area"]["center"] = [40.6, 35.2]  # east of the Euphrates line
+        with server.client("coalition") as c:
+            assert c.post("/v1/notices", json={"notice": notice}).status_code == 201
+        with console(browser, server, "coalition", lang="ru") as (page, _):
+            tab(page, "notices")
+            item = page.locator("#findings li.kind-zone_notice")
+            expect(item).to_have_count(1)
+            head = item.locator(".row")  # the detail below stays as the service wrote it
+            expect(head).to_contain_text(strings("ru")["finding.zone_notice"])
+            expect(head).to_contain_text("Euphrates line (2017 arrangement)")
+            expect(head).not_to_contain_text("finding.zone")
+            expect(head).not_to_contain_text("euphrates-line")
+
+
+def test_a_token_revoked_while_the_console_is_open_says_so_at_the_login(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The page went back to the login form with no word; now it says the token stopped
+    working."""
+    with running_server(tmp_path) as server:
+        with server.client("coalition", "admin") as c:
+            made = c.post("/v1/tokens", json={"role": "operator"}).json()
+        ctx = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+        ctx.set_default_timeout(WAIT_MS)
+        try:
+            page = ctx.new_page()
+            page.goto(server.url + "/")
+            page.fill("#token", made["token"])
+            page.click("#login-form button[type=submit]")
+            expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+            with server.client("coalition", "admin") as c:
+                assert c.delete(f"/v1/tokens/{made['id']}").status_code == 200
+            expect(page.locator("#login-form")).to_be_visible()
+            expect(page.locator("#login-error")).to_have_text(strings("en")["login.bad"])
+        finally:
+            ctx.close()

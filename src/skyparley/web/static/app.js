@@ -11,6 +11,7 @@ import { L, levelColour, MapView } from "./map.js";
 
 const TOKEN_KEY = "skyparley.token";
 const LANG_KEY = "skyparley.lang";
+const LOGGED_OUT_KEY = "skyparley.loggedOut"; // set when the token stopped working
 const TRAIL_POINTS = 40;
 const POLL_MS = 1000;
 
@@ -38,6 +39,7 @@ const state = {
   view: null,
   drawer: null,
   checked: null,
+  draftVersion: 0, // bumped at every change of the draft
 };
 
 const serverNow = () => Date.now() + state.offsetMs;
@@ -71,14 +73,24 @@ function describeArea(a) {
 }
 
 function describeFinding(f) {
-  const parts = [t(`finding.${f.kind}`), partyLabel(f.other)];
+  const parts = [t(`finding.${f.kind}`), otherLabel(f)];
   if (f.overlap) parts.push(band(f.overlap.lower, f.overlap.upper), window_(f.overlap.start, f.overlap.end));
   return parts.join(" · ");
 }
 
 function alertLabel(a) {
-  const ttl = a.time_to_los_s > 0 ? fmtDuration(a.time_to_los_s) : t("alert.los");
-  return t("alert.cpa", { level: t(`level.${a.level}`), ttl, dcpa: fmtNum(a.dcpa_nm ?? 0, 1) });
+  const args = { level: t(`level.${a.level}`), dcpa: fmtNum(a.dcpa_nm ?? 0, 1) };
+  if (!(a.time_to_los_s > 0)) return t("alert.cpaNow", args); // separation lost: "now"
+  return t("alert.cpa", { ...args, ttl: fmtDuration(a.time_to_los_s) });
+}
+
+/** Who or what a finding is with: a party, the owner of a protected area, or a zone by its
+ * name (the service gives a zone's id, and "a protected area of <party>"). */
+function otherLabel(f) {
+  if (f.kind === "zone_notice" || f.kind === "zone_closed") {
+    return state.zones.find((z) => z.id === f.other)?.name ?? f.other;
+  }
+  return partyLabel(String(f.other ?? "").replace(/^a protected area of /, ""));
 }
 
 function aircraftLabel(ac) {
@@ -116,7 +128,7 @@ async function login(token) {
       $("conn").dataset.i18n = `conn.${s}`;
       $("conn").textContent = t(`conn.${s}`);
     },
-    onAuthFailed: logout,
+    onAuthFailed: () => logout("revoked"),
   });
   state.stream.open();
   poll();
@@ -126,8 +138,10 @@ function guessParty(protocol) {
   return protocol.parties[0]?.id ?? "";
 }
 
-function logout() {
+function logout(why) {
   sessionStorage.removeItem(TOKEN_KEY);
+  // the token stopped working (revoked): say so on the login form after the reload
+  if (why === "revoked") sessionStorage.setItem(LOGGED_OUT_KEY, "1");
   state.stream?.close();
   clearTimeout(state.pollTimer);
   location.reload();
@@ -240,6 +254,9 @@ async function onEvent(ev) {
       renderNotices();
       break;
     case "alert":
+      // a new level is a new message to acknowledge: an ack of the level before does not
+      // stand for it
+      if (d.kind !== "resolved") state.alertAcks.delete(d.alert_id);
       if (d.kind === "resolved") state.alerts.delete(d.alert_id);
       else state.alerts.set(d.alert_id, { ...(state.alerts.get(d.alert_id) ?? {}), ...d });
       renderAlerts();
@@ -277,7 +294,7 @@ async function poll() {
     renderAircraft();
     renderAlerts();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return logout();
+    if (err instanceof ApiError && err.status === 401) return logout("revoked");
   }
   tickClock();
   state.pollTimer = setTimeout(poll, POLL_MS);
@@ -330,12 +347,14 @@ function renderAlerts() {
     $("alerts"),
     alerts.map((a) => {
       const msg = alertMessage(a.alert_id);
-      const ttl = a.time_to_los_s > 0 ? fmtDuration(a.time_to_los_s) : t("alert.los");
+      const ttl = a.time_to_los_s > 0
+        ? [t("alert.ttl"), " ", h("b", { class: "ttl" }, fmtDuration(a.time_to_los_s))]
+        : [h("b", { class: "ttl" }, t("alert.inLos"))];
       return h("li", { class: `alert level-${a.level}`, dataset: { alert: a.alert_id, level: a.level } },
         h("div", { class: "row" },
           h("span", { class: "badge", style: `background:${levelColour(a.level)}` }, t(`level.${a.level}`)),
           h("b", { dir: "ltr" }, a.pair.join(" ↔ "))),
-        h("div", {}, t("alert.ttl"), " ", h("b", { class: "ttl" }, ttl), " · ",
+        h("div", {}, ...ttl, " · ",
           t("alert.dcpa", { nm: fmtNum(a.dcpa_nm ?? 0, 1) }), " · ",
           t("alert.now", { nm: fmtNum(a.hdist_nm ?? 0, 1), ft: Math.round(a.vdist_ft ?? 0) })),
         msg ? ackControls(msg) : null,
@@ -453,7 +472,7 @@ function renderFindings() {
 
 function findingItem(f) {
   return h("li", { class: `finding-item kind-${f.kind}`, dataset: { finding: f.id } },
-    h("div", { class: "row" }, h("span", { class: "badge finding" }, t(`finding.${f.kind}`)), h("span", {}, t("finding.with", { other: partyLabel(f.other) }))),
+    h("div", { class: "row" }, h("span", { class: "badge finding" }, t(`finding.${f.kind}`)), h("span", {}, t("finding.with", { other: otherLabel(f) }))),
     f.overlap
       ? h("div", { class: "small" }, band(f.overlap.lower, f.overlap.upper), " · ", window_(f.overlap.start, f.overlap.end), " · ",
         t("area.km2", { km2: Math.round(f.overlap.area_km2 ?? 0) }))
@@ -538,7 +557,9 @@ function onDrawChange(drawer) {
 
 function invalidateCheck() {
   state.checked = null;
+  state.draftVersion += 1; // a check already on its way answers for the draft before
   $("submit").disabled = true;
+  state.view?.check?.clearLayers(); // its overlaps were the draft before's too
 }
 
 function altValue(v) {
@@ -584,7 +605,9 @@ async function checkDraft() {
   $("file-error").textContent = "";
   try {
     const notice = draftNotice();
+    const version = state.draftVersion;
     const r = await state.api.post("/v1/notices/check", { notice });
+    if (version !== state.draftVersion) return; // edited meanwhile: check again
     state.checked = notice;
     showFindings(r.findings, t("file.checked", { n: r.findings.length }));
     $("submit").disabled = false;
@@ -645,7 +668,7 @@ async function main() {
   await changeLang(stored ?? "en");
   if (!stored) sessionStorage.removeItem(LANG_KEY);
   $("lang").addEventListener("change", () => changeLang($("lang").value));
-  $("logout").addEventListener("click", logout);
+  $("logout").addEventListener("click", () => logout());
   $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     $("login-error").textContent = "";
@@ -662,7 +685,12 @@ async function main() {
       await login(token);
     } catch {
       sessionStorage.removeItem(TOKEN_KEY);
+      $("login-error").textContent = t("login.bad");
     }
+  }
+  if (sessionStorage.getItem(LOGGED_OUT_KEY)) {
+    sessionStorage.removeItem(LOGGED_OUT_KEY);
+    $("login-error").textContent = t("login.bad");
   }
   document.body.dataset.ready = "1";
   applyI18n(document);
