@@ -509,3 +509,32 @@ def test_a_token_revoked_while_the_console_is_open_says_so_at_the_login(
             expect(page.locator("#login-error")).to_have_text(strings("en")["login.bad"])
         finally:
             ctx.close()
+
+
+def test_a_viewer_is_not_offered_to_acknowledge_or_to_file(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """A viewer token got the Acknowledge buttons and the File tab, and a dialog blocking
+    the page when it used them."""
+    with running_server(tmp_path) as server:
+        with server.client("russia") as c:
+            r = c.post("/v1/notices", json={"notice": load("beat1-russia-homs-hama.json")})
+            assert r.status_code == 201, r.text
+        with server.client("coalition", "viewer") as c:
+            assert c.get("/v1/ledger/head").json()["role"] == "viewer"
+        ctx = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+        ctx.set_default_timeout(WAIT_MS)
+        try:
+            page = ctx.new_page()
+            page.goto(server.url + "/")
+            page.fill("#token", server.token("coalition", "viewer"))
+            page.click("#login-form button[type=submit]")
+            expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+            expect(page.locator('.tabs button[data-tab="file"]')).to_be_hidden()
+            tab(page, "hotline")
+            expect(page.get_by_test_id("ack-waiting").first).to_have_text(
+                strings("en")["msg.viewerNoAck"]
+            )
+            expect(page.locator("button.ack")).to_have_count(0)
+        finally:
+            ctx.close()

@@ -451,11 +451,13 @@ class Service:
         return out
 
     def head(self, principal: Principal) -> dict[str, Any]:
-        """What a client needs to sign its next statement: the log id and its chain head."""
+        """What a client needs to sign its next statement: the log id and its chain head
+        (and the caller's party and role, so that a client offers only what it may do)."""
         require(principal, "viewer")
         return {
             "log_id": self.signer.log_id,
             "party": principal.party,
+            "role": principal.role,
             "prev": self.ledger.head(principal.party),
             "size": self.ledger.size(),
         }

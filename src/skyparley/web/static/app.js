@@ -40,6 +40,7 @@ const state = {
   drawer: null,
   checked: null,
   draftVersion: 0, // bumped at every change of the draft
+  canAct: true, // an operator (or admin) token: acknowledges, checks and files
 };
 
 const serverNow = () => Date.now() + state.offsetMs;
@@ -108,6 +109,10 @@ async function login(token) {
   state.protocol = protocol;
   const head = await api.get("/v1/ledger/head").catch(() => null);
   state.party = head?.party ?? guessParty(protocol);
+  // a viewer is not offered what it may not do (acknowledge, check and file a notice)
+  state.canAct = head?.role !== "viewer";
+  document.body.dataset.role = head?.role ?? "";
+  document.querySelector('.tabs button[data-tab="file"]').hidden = !state.canAct;
   sessionStorage.setItem(TOKEN_KEY, token);
   if (!sessionStorage.getItem(LANG_KEY)) {
     const mine = protocol.parties.find((p) => p.id === state.party);
@@ -372,6 +377,9 @@ function ackedByMe(m) {
 
 function ackControls(m) {
   if (!m.requires_ack || !m.to.includes(state.party)) return null;
+  if (!state.canAct && !ackedByMe(m)) {
+    return h("div", { class: "acked", "data-testid": "ack-waiting" }, t("msg.viewerNoAck"));
+  }
   if (ackedByMe(m)) {
     const a = m.acks.find((x) => x.party === state.party);
     return h("div", { class: "acked", "data-testid": "acked" }, "✓ ", t("msg.acked", { at: fmtTime(a.at) }));
@@ -386,8 +394,11 @@ async function acknowledge(m) {
     const r = await state.api.post(`/v1/messages/${encodeURIComponent(m.id)}/ack`, {});
     if (!m.acks.some((a) => a.party === r.party)) m.acks.push(r);
   } catch (err) {
-    alert(err.reason || String(err));
+    // in the page, not a dialog that would hold the page's live updates
+    $("action-error").textContent = err instanceof ApiError ? `${err.field ?? ""}: ${err.reason}` : String(err);
+    return;
   }
+  $("action-error").textContent = "";
   renderMessages();
   renderAlerts();
 }
