@@ -89,7 +89,8 @@ function alertLabel(a) {
  * name (the service gives a zone's id, and "a protected area of <party>"). */
 function otherLabel(f) {
   if (f.kind === "zone_notice" || f.kind === "zone_closed") {
-    return state.zones.find((z) => z.id === f.other)?.name ?? f.other;
+    const zone = state.zones.find((z) => z.id === f.other);
+    if (zone) return zone.name;
   }
   return partyLabel(String(f.other ?? "").replace(/^a protected area of /, ""));
 }
@@ -259,9 +260,9 @@ async function onEvent(ev) {
       renderNotices();
       break;
     case "alert":
-      // a new level is a new message to acknowledge: an ack of the level before does not
-      // stand for it
-      if (d.kind !== "resolved") state.alertAcks.delete(d.alert_id);
+      // an upgrade is a new message to acknowledge: an ack of the level before does not
+      // stand for it (a downgrade sends none: the ack of the higher level still stands)
+      if (d.kind === "raised" || d.kind === "upgraded") state.alertAcks.delete(d.alert_id);
       if (d.kind === "resolved") state.alerts.delete(d.alert_id);
       else state.alerts.set(d.alert_id, { ...(state.alerts.get(d.alert_id) ?? {}), ...d });
       renderAlerts();
@@ -395,7 +396,9 @@ async function acknowledge(m) {
     if (!m.acks.some((a) => a.party === r.party)) m.acks.push(r);
   } catch (err) {
     // in the page, not a dialog that would hold the page's live updates
-    $("action-error").textContent = err instanceof ApiError ? `${err.field ?? ""}: ${err.reason}` : String(err);
+    const why = err instanceof ApiError ? [err.field, err.reason].filter(Boolean).join(": ") : String(err);
+    $("action-error").textContent = why;
+    setTimeout(() => { if ($("action-error").textContent === why) $("action-error").textContent = ""; }, 15000);
     return;
   }
   $("action-error").textContent = "";
@@ -570,7 +573,9 @@ function invalidateCheck() {
   state.checked = null;
   state.draftVersion += 1; // a check already on its way answers for the draft before
   $("submit").disabled = true;
-  state.view?.check?.clearLayers(); // its overlaps were the draft before's too
+  state.view?.check?.clearLayers(); // its overlaps and findings were the draft before's
+  const box = $("check-result");
+  if (box && !box.dataset.filed) box.replaceChildren();
 }
 
 function altValue(v) {
@@ -597,10 +602,11 @@ function draftNotice() {
   return notice;
 }
 
-function showFindings(findings, title) {
+function showFindings(findings, title, draw = true) {
   const box = $("check-result");
+  delete box.dataset.filed;
   state.view.check.clearLayers();
-  for (const f of findings) {
+  for (const f of draw ? findings : []) {
     if (!f.overlap) continue;
     L.geoJSON(f.overlap.area, { style: { color: "#c0392b", weight: 2, fillOpacity: 0.35, className: "check-overlap" } }).addTo(state.view.check);
   }
@@ -632,10 +638,11 @@ async function fileDraft() {
   $("file-error").textContent = "";
   try {
     const r = await state.api.post("/v1/notices", { notice: state.checked });
-    showFindings(r.findings, t("file.filed", { id: r.notice.id, index: r.ledger_index }));
-    $("check-result").dataset.filed = r.notice.id;
-    state.drawer.clear();
+    state.drawer.clear(); // the draft is filed: its check goes, the result is shown
     invalidateCheck();
+    // the filed notice's overlaps are on the map as findings: not again in red
+    showFindings(r.findings, t("file.filed", { id: r.notice.id, index: r.ledger_index }), false);
+    $("check-result").dataset.filed = r.notice.id;
     await loadNotices();
     renderNotices();
   } catch (err) {
@@ -694,9 +701,13 @@ async function main() {
   if (token) {
     try {
       await login(token);
-    } catch {
-      sessionStorage.removeItem(TOKEN_KEY);
-      $("login-error").textContent = t("login.bad");
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        $("login-error").textContent = t("login.bad");
+      } else {
+        $("login-error").textContent = String(err.message ?? err); // the service is away?
+      }
     }
   }
   if (sessionStorage.getItem(LOGGED_OUT_KEY)) {
