@@ -213,6 +213,8 @@ def test_tokens_list_creates_and_migrates_nothing(
     conn.close()
     assert main(["tokens", "list", "--db", str(old)]) == 0
     assert "tok_0123456789ab" in capsys.readouterr().out
+    # ... and reading it left no -wal or -shm file beside it
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("old.db")) == ["old.db"]
     conn = sqlite3.connect(old)
     try:
         assert store_schema_version(conn) == 1 < len(MIGRATIONS)

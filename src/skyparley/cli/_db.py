@@ -8,7 +8,9 @@ through a read-only connection here.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from skyparley.adapters._sqlite import connect_reader
 from skyparley.adapters.store_sqlite import MIGRATIONS, store_schema_version
 from skyparley.errors import InputError
 
-__all__ = ["DbFile", "check_db", "check_store"]
+__all__ = ["DbFile", "check_db", "check_store", "read_only"]
 
 _LEDGER_TABLES = frozenset({"meta", "leaves", "checkpoints"})
 
@@ -34,6 +36,24 @@ class DbFile:
     """It holds a signed log."""
 
 
+@contextlib.contextmanager
+def read_only(db: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to ``db`` that leaves no file behind: reading a WAL database
+    makes its ``-wal`` and ``-shm`` files, which stay when no writer has it open; those this
+    read made (the WAL still empty) are removed after it."""
+    side = [db.with_name(db.name + suffix) for suffix in ("-wal", "-shm")]
+    there = [p.exists() for p in side]
+    conn = connect_reader(db)
+    try:
+        yield conn
+    finally:
+        conn.close()
+        wal = side[0]
+        if not any(there) and wal.exists() and wal.stat().st_size == 0:
+            for p in side:
+                p.unlink(missing_ok=True)
+
+
 def check_db(text: str, *, field: str = "--db") -> DbFile:
     """``text`` as a database to open or create: refused (an :class:`InputError` naming
     ``field``) when it is a folder, not SQLite, another program's database, or of a newer
@@ -48,19 +68,19 @@ def check_db(text: str, *, field: str = "--db") -> DbFile:
     if not db.is_file():
         raise InputError(field=field, reason=f"{db} is not a file")
     try:
-        conn = connect_reader(db)
+        with read_only(db) as conn:
+            try:
+                tables = {
+                    str(row[0])
+                    for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
+                version = store_schema_version(conn)
+            except sqlite3.Error as exc:
+                raise InputError(
+                    field=field, reason=f"{db} is not a skyparley database ({exc})"
+                ) from None
     except sqlite3.Error as exc:
         raise InputError(field=field, reason=f"{db} cannot be opened ({exc})") from None
-    try:
-        tables = {
-            str(row[0])
-            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        version = store_schema_version(conn)
-    except sqlite3.Error as exc:
-        raise InputError(field=field, reason=f"{db} is not a skyparley database ({exc})") from None
-    finally:
-        conn.close()
     store = "store_schema" in tables
     ledger = tables >= _LEDGER_TABLES
     if tables and not (store or ledger):

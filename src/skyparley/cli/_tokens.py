@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from skyparley.adapters._sqlite import connect_reader
 from skyparley.adapters.protocol_file import load_protocol
 from skyparley.adapters.store_memory import MemoryStore
 from skyparley.adapters.store_sqlite import SqliteStore
-from skyparley.cli._db import check_db, check_store
+from skyparley.cli._db import check_db, check_store, read_only
 from skyparley.cli._remote import print_jsonl
 from skyparley.domain.records import Changes
 from skyparley.domain.times import format_time
@@ -67,15 +66,15 @@ _ORDER = " ORDER BY created_s, n"
 def _read_tokens(db: Path, party: str | None) -> list[tuple[Any, ...]]:
     """The token rows (never their hashes), read through a read-only connection: listing
     neither creates nor migrates the file."""
-    conn = connect_reader(db)
     try:
-        if party is None:
-            return conn.execute(_TOKENS + _ORDER).fetchall()
-        return conn.execute(_TOKENS + " WHERE party = ?" + _ORDER, (party,)).fetchall()
+        with read_only(db) as conn:
+            if party is None:
+                rows: list[tuple[Any, ...]] = conn.execute(_TOKENS + _ORDER).fetchall()
+            else:
+                rows = conn.execute(_TOKENS + " WHERE party = ?" + _ORDER, (party,)).fetchall()
+            return rows
     except sqlite3.Error as exc:
         raise InputError(field="--db", reason=f"{db} cannot be read ({exc})") from None
-    finally:
-        conn.close()
 
 
 def list_(args: argparse.Namespace) -> int:
