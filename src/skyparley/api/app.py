@@ -953,8 +953,14 @@ def create_app(settings: Settings) -> FastAPI:
             )
             return
 
+        checked = [time.monotonic()]
+
         def ingest(who: Principal, states: dict[str, Any]) -> IngestResult:
-            authenticate(rt.store, token)  # a token revoked meanwhile ends the stream
+            # a token revoked meanwhile ends the stream (looked up once a second at most:
+            # a feed may send many frames a second)
+            if time.monotonic() - checked[0] >= 1.0:
+                authenticate(rt.store, token)
+                checked[0] = time.monotonic()
             return live.ingest(who, states)
 
         try:

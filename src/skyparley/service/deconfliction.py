@@ -608,7 +608,8 @@ class Service:
                 now_s=self.clock.now_s(),
             )
         own = [f.to_dict() for f in findings if f.reader == notice.party]
-        self.counters["draft_checks"] += 1
+        with self._lock:  # the counters are updated under the lock, as every use case does
+            self.counters["draft_checks"] += 1
         log.info(
             "draft check by %s (token %s): %d findings%s",
             principal.party,

@@ -110,6 +110,11 @@ def _unit(lat_deg: np.ndarray[Any, Any], lon_deg: np.ndarray[Any, Any]) -> np.nd
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
+_FORGET_EVERY_S = 60.0
+"""How often (service clock) the track table drops the aircraft silent for ``forget_s``:
+each pass that drops one compacts the table under the live lock."""
+
+
 def _geometry(
     tin_s: float, tcpa_s: float, dcpa_nm: float, hdist_nm: float, vdist_ft: float
 ) -> dict[str, float | None]:
@@ -242,7 +247,7 @@ class LiveService:
             intrusions, intr_events = self._intrusion_check(t, pic)
             stream += intr_events
             stream += self._conformance(t, pic)
-            if t - self._forgot_s >= 10 * self.settings.step_s:  # now and then, not each tick
+            if t - self._forgot_s >= _FORGET_EVERY_S:  # a pass copies the table: now and then
                 self._forgot_s = t
                 forgotten = self.table.forget_before(t - self.settings.forget_s)
                 self.stats["aircraft_forgotten"] += forgotten
