@@ -425,6 +425,13 @@ def test_filing_a_notice_shows_its_findings_before_submitting(
             with server.client("russia") as c:
                 assert len(c.get("/v1/notices").json()) == 1, "a check files nothing"
             shot(page, "file-check")
+            # an edit makes the check stale: its list and overlaps go, filing waits for a new one
+            page.fill("#remark", "edited after the check")
+            expect(page.get_by_test_id("check-findings")).to_have_count(0)
+            expect(page.locator("path.check-overlap")).to_have_count(0)
+            expect(page.locator("#submit")).to_be_disabled()
+            page.click("#check")
+            expect(page.get_by_test_id("check-findings").locator("li")).to_have_count(1)
             page.click("#submit")
             expect(page.get_by_test_id("check-result")).to_have_attribute(
                 "data-filed", re.compile("^russia-console-")
@@ -485,6 +492,25 @@ def test_a_zone_finding_reads_as_the_zone_s_rule_and_name(browser: Browser, tmp_
             expect(head).to_contain_text("Euphrates line (2017 arrangement)")
             expect(head).not_to_contain_text("finding.zone")
             expect(head).not_to_contain_text("euphrates-line")
+
+
+def test_the_zone_owner_s_copy_of_a_zone_finding_names_the_filing_party(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Al-Tanf is coalition's: russia's notice there within 24 h gives coalition a zone
+    finding whose other side is russia (it showed the raw id 'russia')."""
+    with running_server(tmp_path) as server:
+        notice = load("beat1-russia-homs-hama.json")
+        notice["id"] = "ru-tanf"
+        area = {"type": "Circle", "center": [38.66, 33.49], "radius_nm": 5}
+        notice["volumes"] = [notice["volumes"][0] | {"area": area}]
+        with server.client("russia") as c:
+            assert c.post("/v1/notices", json={"notice": notice}).status_code == 201
+        with console(browser, server, "coalition", lang="ru") as (page, _):
+            tab(page, "notices")
+            head = page.locator("#findings li.kind-zone_notice .row")
+            expect(head).to_contain_text(strings("ru")["party.russia"])
+            expect(head).not_to_contain_text("russia")
 
 
 def test_a_token_revoked_while_the_console_is_open_says_so_at_the_login(
