@@ -350,6 +350,35 @@ def test_cosignatures_are_verified_stored_and_served(ledger: SqliteLedger) -> No
     assert ledger.cosignatures(0) == []
 
 
+def test_a_cosignature_timed_before_its_checkpoint_or_far_ahead_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A party's first cosignature of a size is kept for good, and a verifier holds every
+    entry of a cosigned checkpoint to have been logged by the cosignature's time: one timed
+    before that made every later export fail verification. Refused now, as is one timed
+    far ahead of the service's clock, and a line that is several lines."""
+    clock = ManualClock(10_000.0)
+    with open_ledger(tmp_path / "l.db", clock) as store:
+        store.append(Author("blue").next())
+        witness = Witness(
+            key=PARTY_KEYS["red"].with_type(COSIGNATURE_V1), log_key=SERVICE.verifier, origin=LOG
+        )
+
+        def line(time_s: int) -> str:
+            return witness.cosign(store.checkpoint(1), (), time_s=time_s).cosignature.to_line()
+
+        with pytest.raises(LedgerInputError, match="before the log held size 1") as early:
+            store.store_cosignature(1, "red", line(9_999))
+        assert early.value.field == "cosignature"
+        with pytest.raises(LedgerInputError, match="after the service's clock"):
+            store.store_cosignature(1, "red", line(10_000 + 301))
+        with pytest.raises(LedgerInputError, match="one signature line"):
+            store.store_cosignature(1, "red", line(10_000) + "\n" + line(10_001))
+        assert store.cosignatures(1) == []
+        store.store_cosignature(1, "red", line(10_000 + 299))  # a clock a little ahead
+        assert len(store.cosignatures(1)) == 1
+
+
 def test_entries_by_logged_time(tmp_path: Path) -> None:
     clock = ManualClock(1000.0)
     with open_ledger(tmp_path / "l.db", clock) as store:

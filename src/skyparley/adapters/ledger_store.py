@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import queue
 import re
 import sqlite3
+import struct
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -206,6 +208,10 @@ class _Call:
     fn: Callable[[sqlite3.Connection], object]
     future: Future[Any] = field(default_factory=Future)
 
+
+_COSIGN_AHEAD_S = 300.0
+"""How far past the service's clock a cosignature may be timed (the witness's clock runs
+ahead): beyond it, the time is refused."""
 
 _STOP = object()
 _T = TypeVar("_T")
@@ -877,6 +883,10 @@ class SqliteLedger:
         witness = key.with_type(COSIGNATURE_V1)
         note = parse_note(self._checkpoint_note_text(size))
         line = signature_line if signature_line.endswith("\n") else signature_line + "\n"
+        if line.count("\n") != 1:
+            raise LedgerInputError(
+                field="cosignature", reason="must be one signature line, not several"
+            )
         signed = parse_note(note.text + "\n" + line)
         (sig,) = signed.signatures
         if not sig.matches(witness):
@@ -888,6 +898,7 @@ class SqliteLedger:
             )
         verify_note(signed, [witness])
         stored_s = self._clock.now_s()
+        self._check_cosigned_time(size, party, struct.unpack(">Q", sig.signature[:8])[0], stored_s)
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
@@ -897,6 +908,30 @@ class SqliteLedger:
             )
 
         self._call(insert)
+
+    def _check_cosigned_time(self, size: int, party: str, time_s: int, now_s: float) -> None:
+        """A cosignature's time must be no earlier than the last entry the checkpoint holds
+        was logged (a verifier holds every entry of a cosigned checkpoint to have been
+        logged by then, so an earlier one would make every later export fail, for good:
+        a party's first cosignature of a size is the one kept) and no later than
+        :data:`_COSIGN_AHEAD_S` past the service's clock."""
+        row = (
+            self._reader()
+            .execute("SELECT logged_s FROM leaves WHERE idx = ?", (size - 1,))
+            .fetchone()
+        )
+        if row is not None and time_s < math.floor(float(row[0])):
+            raise LedgerInputError(
+                field="cosignature",
+                reason=f"{party} signed it at {time_s}, before the log held size {size} "
+                f"(its last entry was logged at {float(row[0]):.3f}): check the witness's clock",
+            )
+        if time_s > now_s + _COSIGN_AHEAD_S:
+            raise LedgerInputError(
+                field="cosignature",
+                reason=f"{party} signed it at {time_s}, more than {_COSIGN_AHEAD_S:g} s after "
+                f"the service's clock ({now_s:.0f}): check the witness's clock",
+            )
 
     def _checkpoint_note_text(self, size: int) -> str:
         row = (
