@@ -19,7 +19,7 @@ from tests.service_server import PROTOCOL_PATH, Server, running_server
 from skyparley.adapters.store_sqlite import SqliteStore
 from skyparley.cli import main
 from skyparley.domain.ledger.keys import demo_key
-from skyparley.scenario import BEAT_TIMES, Player, daily_summary, format_summary
+from skyparley.scenario import BEAT_TIMES, Player, daily_summary, escalate_until, format_summary
 
 PARTIES = ("coalition", "russia", "relief")
 LEVELS = ["advisory", "caution", "warning"]
@@ -48,6 +48,9 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Played]:
             out=out,
             auto_ack=True,
             tick=server.app.state.runtime.live.tick,
+            catch_up=lambda t_s: escalate_until(
+                server.app.state.runtime.service, server.clock, t_s
+            ),  # as skyparley demo does
             beat3_s=(360, 780),  # the encounter, with margins (as tests/live do)
         )
         with player:

@@ -26,6 +26,7 @@ from skyparley.adapters.store_sqlite import SqliteStore
 from skyparley.domain.ledger.entry import KeyRing, verify_entry
 from skyparley.domain.ledger.keys import demo_key
 from skyparley.domain.ports import Store
+from skyparley.scenario import escalate_until
 from skyparley.service import Principal, Service
 
 DEADLINE_S = 900.0  # the protocol's notice deadline
@@ -243,6 +244,17 @@ def test_each_addressee_sees_its_own_ack_and_escalations_and_the_sender_sees_all
     assert shown(relief) == ([], ["relief"])
     inbox = rig.service.inbox(relief)["messages"]
     assert [(m["acks"], len(m["escalations"])) for m in inbox if m["id"] == mid] == [([], 1)]
+
+
+def test_a_player_s_jump_escalates_each_deadline_at_its_own_time(rig: Rig) -> None:
+    """A scenario jumps its clock between beats, days at a time; the ticker then ran the
+    deadlines passed on the way at the jump, all dated there (the demo's level-3 alerts of
+    beat 3 showed days later). escalate_until steps the clock through them first."""
+    mid = rig.send_notice()
+    assert escalate_until(rig.service, rig.clock, T0 + 5 * 86_400) == 2
+    assert [e.at_s for e in rig.store.escalations(mid)] == [T0 + DEADLINE_S, T0 + LEVEL3_S]
+    assert rig.clock.now_s() == T0 + LEVEL3_S  # the jump itself is the player's
+    assert escalate_until(rig.service, rig.clock, T0 + 5 * 86_400) == 0
 
 
 def _restart_case(tmp_path: Path, make_store: Any) -> None:

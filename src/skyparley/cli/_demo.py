@@ -110,7 +110,13 @@ def _play(args: argparse.Namespace) -> int:
     from skyparley.adapters.clock import ScaledClock  # noqa: PLC0415
     from skyparley.cli._serve import check_listen  # noqa: PLC0415
     from skyparley.domain.ledger.keys import demo_key  # noqa: PLC0415
-    from skyparley.scenario import BEAT_TIMES, Player, daily_summary, format_summary  # noqa: PLC0415
+    from skyparley.scenario import (  # noqa: PLC0415
+        BEAT_TIMES,
+        Player,
+        daily_summary,
+        escalate_until,
+        format_summary,
+    )
     from skyparley.service import new_token  # noqa: PLC0415
 
     out = sys.stdout
@@ -172,6 +178,7 @@ def _play(args: argparse.Namespace) -> int:
                 out=out,
                 auto_ack=args.auto_ack,
                 tick=rt.live.tick,
+                catch_up=lambda t_s: escalate_until(rt.service, clock, t_s),
             ) as player:
                 player.play()
             print("beat 6: the daily summary per party", file=out)

@@ -8,7 +8,7 @@ party signing with its demo key, on a clock it moves (a
 read from the store.
 """
 
-from skyparley.scenario._player import BEAT_TIMES, Pacer, Player, scenario_file
+from skyparley.scenario._player import BEAT_TIMES, Pacer, Player, escalate_until, scenario_file
 from skyparley.scenario._summary import PartyDay, daily_summary, format_summary
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "PartyDay",
     "Player",
     "daily_summary",
+    "escalate_until",
     "format_summary",
     "scenario_file",
 ]

@@ -29,8 +29,9 @@ from typing import Any, Protocol, TextIO
 from skyparley.client import Client, ClientError
 from skyparley.domain.ledger.keys import SigningKey
 from skyparley.domain.times import parse_time
+from skyparley.service import Service
 
-__all__ = ["BEAT_TIMES", "Pacer", "Player", "scenario_file"]
+__all__ = ["BEAT_TIMES", "Pacer", "Player", "escalate_until", "scenario_file"]
 
 PARTIES = ("coalition", "russia", "relief")
 TRACK_COLUMNS = ("time", "id", "lat_deg", "lon_deg", "alt_ft", "gs_kt", "trk_deg", "vs_fpm")
@@ -64,6 +65,20 @@ class Pacer(Protocol):
     def wait_until(self, t_s: float) -> None:
         """Let scenario time pass until ``t_s``."""
         ...
+
+
+def escalate_until(service: Service, clock: Pacer, t_s: float) -> int:
+    """Step ``clock`` through every deadline of ``service`` due up to ``t_s`` and escalate
+    each at its own time; returns how many escalated. A player calls it before it jumps
+    the clock to ``t_s`` (see :attr:`Player.catch_up`)."""
+    done = 0
+    while (due := service.next_deadline_s()) is not None and due <= t_s:
+        clock.jump_to(due)
+        n = service.escalate_due()
+        if n == 0 and service.next_deadline_s() == due:  # not escalated: do not spin
+            break
+        done += n
+    return done
 
 
 def scenario_file(name: str) -> Traversable:
@@ -124,6 +139,10 @@ class Player:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     auto_ack: bool = False
     tick: Callable[[float], object] | None = None
+    catch_up: Callable[[float], object] | None = None
+    """Optional, in the service's process: runs the escalations that fall due before a time,
+    each at its own time, before the player jumps the clock there (else the ticker runs
+    them after the jump, all dated at the jump, days late when beats are days apart)."""
     beat3_s: tuple[int, int] = (0, 1200)
     """Which seconds of beat 3's 20 minutes to play (tests play the encounter alone)."""
     poll_s: float = 5.0
@@ -144,6 +163,12 @@ class Player:
             )
             self._cursor[p] = 0
             self._events[p] = 0
+
+    def _jump(self, t_s: float) -> None:
+        """Move the clock on to ``t_s``, the deadlines on the way escalated at their time."""
+        if self.catch_up is not None:
+            self.catch_up(t_s)
+        self.clock.jump_to(t_s)
 
     def close(self) -> None:
         """Close the parties' connections."""
@@ -220,7 +245,7 @@ class Player:
     def beat1(self) -> None:
         """Russia's notice over Homs and Hama overlaps the relief hospital."""
         relief, russia = self.clients["relief"], self.clients["russia"]
-        self.clock.jump_to(BEAT_TIMES[1])
+        self._jump(BEAT_TIMES[1])
         self.say(
             f"beat 1: {_when(BEAT_TIMES[1])}, russia notifies operations over Homs and Hama "
             "(FL150-FL300, 06:00-09:00Z)"
@@ -248,7 +273,7 @@ class Player:
     def beat2(self) -> None:
         """A strategic conflict near Raqqa, cleared over the hotline."""
         coalition, russia = self.clients["coalition"], self.clients["russia"]
-        self.clock.jump_to(BEAT_TIMES[2])
+        self._jump(BEAT_TIMES[2])
         self.say(
             f"beat 2: {_when(BEAT_TIMES[2])}, russia notifies an area near Raqqa where the "
             "coalition already operates"
@@ -256,14 +281,14 @@ class Player:
         co = coalition.file_notice(_json("beat2-coalition-raqqa.json"))
         self.say(f"  coalition has {_ref(co)} (FL180-FL300, 06:00-07:30Z)")
         self._ack_routine()
-        self.clock.jump_to(_t("2015-09-30T04:10:00Z"))
+        self._jump(_t("2015-09-30T04:10:00Z"))
         v1 = russia.file_notice(_json("beat2-russia-raqqa-v1.json"))
         self.say(
             f"  {_hm(self.clock.now_s())} russia files {_ref(v1)} (FL200-FL350, 07:00-08:00Z): "
             + ", ".join(f"{f['kind']} with {f['other']}" for f in v1["findings"])
         )
         self._ack_routine()
-        self.clock.jump_to(_t("2015-09-30T04:20:00Z"))
+        self._jump(_t("2015-09-30T04:20:00Z"))
         request = coalition.send(
             "request",
             ["russia"],
@@ -276,7 +301,7 @@ class Player:
             f"russia reads: {seen['rendered']['text']}"
         )
         self._ack_routine(skip={request["id"]})
-        self.clock.jump_to(_t("2015-09-30T04:30:00Z"))
+        self._jump(_t("2015-09-30T04:30:00Z"))
         russia.ack(request["id"])
         self._acked.add(("russia", request["id"]))
         self._ack_routine()
@@ -291,7 +316,7 @@ class Player:
             f"  {_hm(self.clock.now_s())} russia acknowledges and replies; coalition reads: "
             f"{got['rendered']['text']}"
         )
-        self.clock.jump_to(_t("2015-09-30T04:40:00Z"))
+        self._jump(_t("2015-09-30T04:40:00Z"))
         v2 = russia.file_notice(_json("beat2-russia-raqqa-v2.json"))
         self.say(
             f"  {_hm(self.clock.now_s())} russia files {_ref(v2)} (08:00-09:00Z): "
@@ -304,7 +329,7 @@ class Player:
         """Push a track file's seconds ``start_s..end_s`` as scenario time passes; report the
         alerts and incidents the service raises."""
         rows = _tracks(name)
-        self.clock.jump_to(start_s)
+        self._jump(start_s)
         pushed = {"accepted": 0, "rejected": 0, "alerts": [], "incidents": []}
         t = int(start_s)
         next_poll = start_s
@@ -362,7 +387,7 @@ class Player:
     def beat3(self) -> None:
         """Live tracks: a coalition pair and a Russian pair converge."""
         start = BEAT_TIMES[3]
-        self.clock.jump_to(start)
+        self._jump(start)
         self.say(
             f"beat 3: {_when(start)}, live tracks over eastern Syria: a coalition pair and a "
             "Russian pair converge (20 minutes of tracks)"
@@ -380,7 +405,7 @@ class Player:
     def beat4(self) -> None:
         """A video-conference round logged as a hotline thread in two languages."""
         coalition, russia = self.clients["coalition"], self.clients["russia"]
-        self.clock.jump_to(BEAT_TIMES[4])
+        self._jump(BEAT_TIMES[4])
         self.say(
             f"beat 4: {_when(BEAT_TIMES[4])}, the video-conference round logged as a hotline "
             "thread in two languages"
@@ -395,7 +420,7 @@ class Player:
             },
         )
         self._ack_routine()
-        self.clock.jump_to(BEAT_TIMES[4] + 300)
+        self._jump(BEAT_TIMES[4] + 300)
         russia.send(
             "text",
             ["coalition"],
@@ -407,7 +432,7 @@ class Player:
             reply_to=first["id"],
         )
         self._ack_routine()
-        self.clock.jump_to(BEAT_TIMES[4] + 600)
+        self._jump(BEAT_TIMES[4] + 600)
         coalition.send(
             "request",
             ["russia"],
@@ -430,7 +455,7 @@ class Player:
         """2017: a notice east of the Euphrates, never acknowledged by the coalition."""
         coalition, russia, relief = (self.clients[p] for p in PARTIES)
         start = BEAT_TIMES[5]
-        self.clock.jump_to(start)
+        self._jump(start)
         self.say(
             f"beat 5: {_when(start)}, Deir ez-Zor: russia notifies operations east of the "
             "Euphrates line 2 hours ahead (08:00-10:00Z)"
@@ -446,11 +471,11 @@ class Player:
         )
         deadline = coalition.message(mid)["deadline"]
         self._ack_routine(("russia",))
-        self.clock.jump_to(start + 120)
+        self._jump(start + 120)
         relief.ack(mid)
         self._acked.add(("relief", mid))
         self.say(f"  {_hm(self.clock.now_s())} relief acknowledges the notice")
-        self.clock.jump_to(start + 300)
+        self._jump(start + 300)
         area = coalition.declare_area(_json("beat5-coalition-partner-forces.json"))
         self.say(
             f"  {_hm(self.clock.now_s())} coalition declares its partner forces' area: "
@@ -461,7 +486,7 @@ class Player:
         self.say(f"  the coalition does not acknowledge the notice (deadline {_hm(due)})")
         levels: dict[int, dict[str, Any]] = {}
         for level, at in ((2, due), (3, due + 600)):
-            self.clock.jump_to(at - 30)
+            self._jump(at - 30)
             self.clock.wait_until(at + 1)
             esc = self._wait_for(
                 f"the escalation of {mid} to level {level}",
