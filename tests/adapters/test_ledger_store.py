@@ -323,8 +323,10 @@ def test_cosignatures_are_verified_stored_and_served(ledger: SqliteLedger) -> No
         key=PARTY_KEYS["red"].with_type(COSIGNATURE_V1), log_key=SERVICE.verifier, origin=LOG
     )
     step = witness.cosign(ledger.checkpoint(1), (), time_s=1_444_467_600)
-    ledger.store_cosignature(1, "red", step.cosignature.to_line())
-    ledger.store_cosignature(1, "red", step.cosignature.to_line())  # kept once
+    assert ledger.store_cosignature(1, "red", step.cosignature.to_line()) is True
+    assert ledger.store_cosignature(1, "red", step.cosignature.to_line()) is True  # kept once
+    later = witness.cosign(ledger.checkpoint(1), (), time_s=1_444_467_601).cosignature
+    assert ledger.store_cosignature(1, "red", later.to_line()) is False  # the first stays
     assert ledger.cosignatures(1) == [step.cosignature]
     signed = open_checkpoint(
         ledger.checkpoint(1),

@@ -20,6 +20,8 @@ from tests.service_server import SCENARIO_DIR, T0, Server, running_server
 
 from skyparley.api import Settings
 from skyparley.api.app import _read_within
+from skyparley.domain.ledger.checkpoint import Witness
+from skyparley.domain.ledger.keys import COSIGNATURE_V1
 from skyparley.domain.notices import OperationNotice
 from skyparley.domain.statements import notice_body, sign_statement
 
@@ -560,6 +562,36 @@ def test_a_checkpoint_the_log_never_signed_is_404_naming_the_size(
     r = client.get("/v1/ledger/checkpoint", params={"size": never})
     err = _error(r, 404, "not_found", "size")
     assert err["reason"] == f"the log signed no checkpoint of size {never}"
+
+
+def test_a_cosignature_says_whether_it_is_the_one_kept(
+    server: Server, client: httpx.Client
+) -> None:
+    """A party's first cosignature of a size is kept: a later, different one answered
+    stored: true and was dropped. A size never signed is a 404 naming it."""
+    text = {"kind": "text", "to": ["russia"], "content": {"text": "for a checkpoint", "lang": "en"}}
+    assert client.post("/v1/messages", json=text).status_code == 201  # the log is not empty
+    cp = client.get("/v1/ledger/checkpoint").json()
+    witness = Witness(
+        key=server.key("coalition").with_type(COSIGNATURE_V1),
+        log_key=server.service_key.verifier,
+        origin=cp["checkpoint"].split("\n", 1)[0],
+    )
+
+    def cosign(time_s: int, size: int = cp["size"]) -> httpx.Response:
+        line = witness.cosign(cp["checkpoint"], (), time_s=time_s).cosignature.to_line()
+        return client.post("/v1/ledger/cosign", json={"size": size, "cosignature": line})
+
+    t = int(server.clock.now_s())
+    first = cosign(t)
+    assert first.status_code == 200, first.text
+    assert first.json()["stored"] is True
+    assert cosign(t).json()["stored"] is True  # the same line again
+    other = cosign(t + 1).json()
+    assert other["stored"] is False
+    assert "the first is the one kept" in other["reason"]
+    err = _error(cosign(t, cp["size"] + 1000), 404, "not_found", "size")
+    assert err["reason"] == f"the log signed no checkpoint of size {cp['size'] + 1000}"
 
 
 @pytest.mark.parametrize("value", ["true", '"35.5"', "null"])

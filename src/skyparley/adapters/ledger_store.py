@@ -868,7 +868,7 @@ class SqliteLedger:
 
     # ------------------------------------------------------------------ cosignatures
 
-    def store_cosignature(self, size: int, party: str, signature_line: str) -> None:
+    def store_cosignature(self, size: int, party: str, signature_line: str) -> bool:
         """Keep ``party``'s cosignature line on the checkpoint at ``size``, once it verifies.
 
         ``signature_line`` is a note signature line (``— <name> <base64>``, with or without
@@ -876,6 +876,7 @@ class SqliteLedger:
         :class:`~skyparley.errors.VerificationError` when it does not verify, and
         :class:`LedgerInputError` for an unknown party, size or a malformed line. A party's
         first cosignature of a size is kept; later ones for the same size are ignored.
+        Returns whether this line is the one kept (False: another line was kept before).
         """
         key = self._keyring.get(party)
         if key is None:
@@ -900,14 +901,20 @@ class SqliteLedger:
         stored_s = self._clock.now_s()
         self._check_cosigned_time(size, party, struct.unpack(">Q", sig.signature[:8])[0], stored_s)
 
-        def insert(conn: sqlite3.Connection) -> None:
-            conn.execute(
+        def insert(conn: sqlite3.Connection) -> bool:
+            added = conn.execute(
                 "INSERT INTO cosignatures (size, party, line, stored_s) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (size, party) DO NOTHING",
                 (size, party, sig.to_line(), stored_s),
-            )
+            ).rowcount
+            if added:
+                return True
+            kept = conn.execute(
+                "SELECT line FROM cosignatures WHERE size = ? AND party = ?", (size, party)
+            ).fetchone()
+            return kept is not None and str(kept[0]) == sig.to_line()
 
-        self._call(insert)
+        return bool(self._call(insert))
 
     def _check_cosigned_time(self, size: int, party: str, time_s: int, now_s: float) -> None:
         """A cosignature's time must be no earlier than the last entry the checkpoint holds

@@ -913,17 +913,25 @@ def create_app(settings: Settings) -> FastAPI:
         """Store the caller's cosignature of a checkpoint (verified first): the evidence that
         the party has seen the log up to that size."""
         require(who, "operator")
-        if body.size not in rt.ledger.checkpoint_sizes():
-            raise NotFoundError(
-                field="size", reason=f"the log signed no checkpoint of size {body.size}"
-            )
         try:
-            rt.ledger.store_cosignature(body.size, who.party, body.cosignature)
+            stored = rt.ledger.store_cosignature(body.size, who.party, body.cosignature)
         except VerificationError as exc:
+            raise InputError(field="cosignature", reason=str(exc)) from None
+        except LedgerInputError as exc:
+            if exc.field == "size":  # one read of the size asked for, not of them all
+                raise NotFoundError(
+                    field="size", reason=f"the log signed no checkpoint of size {body.size}"
+                ) from None
             raise InputError(field="cosignature", reason=str(exc)) from None
         except LedgerError as exc:
             raise InputError(field="cosignature", reason=str(exc)) from None
-        return {"size": body.size, "party": who.party, "stored": True}
+        out: dict[str, Any] = {"size": body.size, "party": who.party, "stored": stored}
+        if not stored:
+            out["reason"] = (
+                f"{who.party} cosigned size {body.size} before with another line: the first "
+                "is the one kept"
+            )
+        return out
 
     # ------------------------------------------------------------------ live
 

@@ -123,8 +123,9 @@ class LedgerStore(Protocol):
         """The RFC 9162 consistency proof from the tree of ``old_size`` to ``new_size``."""
         ...
 
-    def store_cosignature(self, size: int, party: str, signature_line: str) -> None:
-        """Keep a party's cosignature line on the checkpoint at ``size``, once it verifies."""
+    def store_cosignature(self, size: int, party: str, signature_line: str) -> bool:
+        """Keep a party's cosignature line on the checkpoint at ``size``, once it verifies;
+        whether it is the line kept (a party's first cosignature of a size is the one)."""
         ...
 
     def cosignatures(self, size: int) -> Sequence[NoteSignature]:
