@@ -185,16 +185,22 @@ def test_a_real_encounter_raises_its_alert_once_and_resolves_it(tmp_path: Path) 
     lv.svc.ledger.close()
 
 
+def _head_on_step(live: Live, k: int, apart_nm: float) -> None:
+    """Second ``k`` of VIPER11 (coalition) and RFF21 (russia) head-on at FL250, ``apart_nm``
+    apart at second 0, each at 450 kt."""
+    t = T0 + k
+    a = dest(35.0, 38.0, 90.0, (k * 450 / 3600 - apart_nm / 2) * NM)
+    b = dest(35.0, 38.0, 90.0, (apart_nm / 2 - k * 450 / 3600) * NM)
+    live.step(t, {
+        "coalition": batch(t, ["VIPER11"], [a[0]], [a[1]], [25000.0], [450.0], [90.0]),
+        "russia": batch(t, ["RFF21"], [b[0]], [b[1]], [25000.0], [450.0], [270.0]),
+    })  # fmt: skip
+
+
 def test_an_alert_lists_the_reader_s_own_hotline_messages_only(live: Live) -> None:
     """GET /v1/alerts named the other party's alert messages too (ids it cannot read)."""
-    for k in range(6):  # head-on at FL250, 20 NM apart, closing at 900 kt
-        t = T0 + k
-        a = dest(35.0, 38.0, 90.0, (k * 450 / 3600 - 10) * NM)
-        b = dest(35.0, 38.0, 90.0, (10 - k * 450 / 3600) * NM)
-        live.step(t, {
-            "coalition": batch(t, ["VIPER11"], [a[0]], [a[1]], [25000.0], [450.0], [90.0]),
-            "russia": batch(t, ["RFF21"], [b[0]], [b[1]], [25000.0], [450.0], [270.0]),
-        })  # fmt: skip
+    for k in range(6):  # 20 NM apart, closing at 900 kt
+        _head_on_step(live, k, 20.0)
     for party in ("coalition", "russia"):
         (alert,) = live.live.alerts(live.who(party, "viewer"))
         own = {m.id for m in live.svc.store.inbox(party, limit=1000) if m.kind == "alert"}
@@ -206,14 +212,8 @@ def test_an_alert_s_figures_are_as_of_the_last_tick(live: Live) -> None:
     """A duty officer reads an alert's time to LoS and distances as current: they count
     down at every tick, not only when the level changes (they stood still before)."""
     seen = []
-    for k in range(12):  # head-on at FL250, 60 NM apart, closing at 900 kt: advisory
-        t = T0 + k
-        a = dest(35.0, 38.0, 90.0, (k * 450 / 3600 - 30) * NM)
-        b = dest(35.0, 38.0, 90.0, (30 - k * 450 / 3600) * NM)
-        live.step(t, {
-            "coalition": batch(t, ["VIPER11"], [a[0]], [a[1]], [25000.0], [450.0], [90.0]),
-            "russia": batch(t, ["RFF21"], [b[0]], [b[1]], [25000.0], [450.0], [270.0]),
-        })  # fmt: skip
+    for k in range(12):  # 60 NM apart, closing at 900 kt: advisory all along
+        _head_on_step(live, k, 60.0)
         seen += [(k, al) for al in live.live.alerts(live.who("coalition", "viewer"))]
     first_k, first = seen[0]
     last_k, last = seen[-1]
